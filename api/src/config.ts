@@ -1,0 +1,74 @@
+import path from 'node:path';
+
+/** Everything the server reads from the environment, parsed once at start-up. */
+export interface Config {
+  port: number;
+  /** Where the embedded database keeps its files (ignored when `databaseUrl` is set). */
+  dataDir: string;
+  databaseUrl: string | null;
+  redisUrl: string | null;
+  smtpUrl: string | null;
+  /** The origin the platform is reached at; the demo page and the API docs use it. */
+  publicUrl: string;
+  logLevel: string;
+  /** Create the demo agency, client and site on start. */
+  seedDemo: boolean;
+}
+
+export class ConfigError extends Error {
+  constructor(
+    readonly variable: string,
+    message: string,
+  ) {
+    super(`${variable}: ${message}`);
+  }
+}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+function url(env: NodeJS.ProcessEnv, name: string, protocols: string[]): string | null {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return null;
+  let parsed: URL;
+  try {
+    parsed = new URL(raw);
+  } catch {
+    throw new ConfigError(name, `"${raw}" is not a URL`);
+  }
+  if (!protocols.includes(parsed.protocol)) {
+    throw new ConfigError(name, `expected a ${protocols.join(' or ')} URL, got "${parsed.protocol}"`);
+  }
+  return raw;
+}
+
+/** Reads the configuration; a bad value throws a ConfigError naming the variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const portText = env.PORT ?? '3000';
+  const port = Number(portText);
+  if (!/^\d+$/.test(portText) || port > 65535) {
+    throw new ConfigError('PORT', `"${portText}" is not a port number (0–65535)`);
+  }
+  const logLevel = env.LOG_LEVEL ?? 'info';
+  if (!LOG_LEVELS.includes(logLevel)) {
+    throw new ConfigError('LOG_LEVEL', `"${logLevel}" is not one of ${LOG_LEVELS.join(', ')}`);
+  }
+  const databaseUrl = url(env, 'DATABASE_URL', ['postgres:', 'postgresql:']);
+  // Demo data is for the embedded quick start; a real database gets it only when asked.
+  const seedText = env.SEED_DEMO || (databaseUrl ? 'false' : 'true');
+  if (!['true', 'false'].includes(seedText)) {
+    throw new ConfigError('SEED_DEMO', `"${seedText}" is not true or false`);
+  }
+  const publicUrl = url(env, 'PUBLIC_URL', ['http:', 'https:']) ?? `http://localhost:${port}`;
+  // npm runs workspace scripts inside the workspace; INIT_CWD is where the user typed the command.
+  const base = env.INIT_CWD ?? process.cwd();
+  return {
+    port,
+    dataDir: path.resolve(base, env.DATA_DIR || '.data'),
+    databaseUrl,
+    redisUrl: url(env, 'REDIS_URL', ['redis:', 'rediss:']),
+    smtpUrl: url(env, 'SMTP_URL', ['smtp:', 'smtps:']),
+    publicUrl: new URL(publicUrl).origin,
+    logLevel,
+    seedDemo: seedText === 'true',
+  };
+}

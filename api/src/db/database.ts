@@ -1,0 +1,65 @@
+import knexFactory, { type Knex } from 'knex';
+import ClientPgLite from 'knex-pglite';
+import pg from 'pg';
+import { lockDataDir } from './lock.js';
+import { migrationSource } from './migrations/index.js';
+
+// Postgres `bigint` counts come back as strings by default; ours fit in a JS number.
+pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
+
+export interface Database {
+  knex: Knex;
+  kind: 'pglite' | 'postgres';
+  close(): Promise<void>;
+}
+
+export interface DatabaseOptions {
+  /** A PostgreSQL URL; without it the embedded PGlite database is used. */
+  databaseUrl: string | null;
+  /** PGlite's directory; `null` keeps the embedded database in memory (tests). */
+  dataDir: string | null;
+}
+
+// With PGlite's single connection, a query outside the request's transaction waits for that
+// transaction forever; fail fast so such a bug shows up in tests instead of hanging.
+const ACQUIRE_TIMEOUT_MS = 5_000;
+
+export async function openDatabase(options: DatabaseOptions): Promise<Database> {
+  if (options.databaseUrl) {
+    const knex = knexFactory({
+      client: 'pg',
+      connection: options.databaseUrl,
+      pool: { min: 0, max: 10 },
+      acquireConnectionTimeout: ACQUIRE_TIMEOUT_MS,
+    });
+    return { knex, kind: 'postgres', close: () => knex.destroy() };
+  }
+  const unlock = options.dataDir ? lockDataDir(options.dataDir) : () => {};
+  try {
+    const knex = knexFactory({
+      client: ClientPgLite as unknown as typeof Knex.Client,
+      connection: options.dataDir ? { filename: options.dataDir } : {},
+      acquireConnectionTimeout: ACQUIRE_TIMEOUT_MS,
+    });
+    return {
+      knex,
+      kind: 'pglite',
+      async close() {
+        await knex.destroy();
+        unlock();
+      },
+    };
+  } catch (error) {
+    unlock();
+    throw error;
+  }
+}
+
+export async function migrateToLatest(knex: Knex): Promise<string[]> {
+  const [, applied] = (await knex.migrate.latest({ migrationSource })) as [number, string[]];
+  return applied;
+}
+
+export async function rollbackAll(knex: Knex): Promise<void> {
+  await knex.migrate.rollback({ migrationSource }, true);
+}

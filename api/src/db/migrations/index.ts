@@ -1,0 +1,16 @@
+import type { Knex } from 'knex';
+import * as platform from './0001_platform.js';
+
+/**
+ * Migrations are listed here in order, as modules, so they run the same under tsx, vitest and a build.
+ * Each has `up` and `down`; a new one is appended, never edited once released.
+ */
+const migrations: Record<string, Knex.Migration> = {
+  '0001_platform': platform,
+};
+
+export const migrationSource: Knex.MigrationSource<string> = {
+  getMigrations: async () => Object.keys(migrations),
+  getMigrationName: (name) => name,
+  getMigration: async (name) => migrations[name]!,
+};

@@ -1,0 +1,68 @@
+import { randomUUID } from 'node:crypto';
+import express, { type Express } from 'express';
+import * as OpenApiValidator from 'express-openapi-validator';
+import type { Knex } from 'knex';
+import type { Logger } from 'pino';
+import { pinoHttp } from 'pino-http';
+import { handlers } from '../platform/index.js';
+import { preflight } from './cors.js';
+import { dispatcher } from './dispatch.js';
+import { errorHandler } from './errors.js';
+import { healthRoutes, type Lifecycle } from './health.js';
+import { pages } from './pages.js';
+import { listOperations, type OpenApiDocument } from './spec.js';
+
+export const BODY_LIMIT = '100kb';
+const REQUEST_ID = /^[\w.:-]{1,128}$/;
+
+export interface AppOptions {
+  knex: Knex;
+  spec: OpenApiDocument;
+  logger: Logger;
+  publicUrl: string;
+  /** Check every response against the spec too (on in tests: a drifting response fails loudly). */
+  validateResponses: boolean;
+  demoKey?: string | null;
+}
+
+export function createApp(options: AppOptions): { app: Express; lifecycle: Lifecycle } {
+  const { knex, spec } = options;
+  const operations = listOperations(spec);
+  const lifecycle: Lifecycle = { draining: false };
+  const health = healthRoutes(knex, lifecycle);
+  const app = express();
+  app.disable('x-powered-by');
+
+  app.use(
+    pinoHttp({
+      logger: options.logger,
+      genReqId(req, res) {
+        const incoming = req.headers['x-request-id'];
+        const id = typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+        res.setHeader('X-Request-Id', id);
+        return id;
+      },
+    }),
+  );
+  app.use((_req, res, next) => {
+    res.set({ 'X-Content-Type-Options': 'nosniff', 'Referrer-Policy': 'strict-origin-when-cross-origin' });
+    next();
+  });
+  app.use(pages({ spec, publicUrl: options.publicUrl, demoKey: options.demoKey ?? null }));
+  app.options('/{*path}', preflight(knex, operations));
+  app.use(express.json({ limit: BODY_LIMIT, type: ['application/json', 'application/*+json'] }));
+  app.use(
+    OpenApiValidator.middleware({
+      apiSpec: structuredClone(spec) as never,
+      validateRequests: { allowUnknownQueryParameters: false },
+      validateResponses: options.validateResponses,
+      validateSecurity: false,
+      validateFormats: true,
+    }),
+  );
+  app.get('/healthz', health.getHealth);
+  app.get('/readyz', health.getReadiness);
+  app.use(dispatcher({ knex, operations, handlers, platformOrigin: options.publicUrl }));
+  app.use(errorHandler);
+  return { app, lifecycle };
+}

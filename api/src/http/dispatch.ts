@@ -1,0 +1,83 @@
+import type { Request, RequestHandler, Response } from 'express';
+import type { OpenApiRequest } from 'express-openapi-validator/dist/framework/types.js';
+import type { Knex } from 'knex';
+import { enterTenant, NO_TENANT, type Tenant } from '../db/tenant.js';
+import { authenticate } from './auth.js';
+import { claimKey, rememberResponse } from './idempotency.js';
+import { ANONYMOUS, type Context, type Handlers, type OperationId, type Principal } from './operations.js';
+import { allowOrigin, requestOrigin } from './origins.js';
+import { forbidden, Problem } from './problem.js';
+import type { OperationInfo } from './spec.js';
+
+interface Outcome {
+  status: number;
+  body?: unknown;
+  replayed?: boolean;
+}
+
+const usesPublishableKey = (operation: OperationInfo) => operation.security.some((r) => 'publishableKey' in r);
+
+/**
+ * Runs the operation the validator matched: one transaction per request — authentication, tenant,
+ * idempotency, the handler — committed before the response is sent, so a client never sees a success
+ * that did not persist.
+ */
+export function dispatcher(options: {
+  knex: Knex;
+  operations: OperationInfo[];
+  handlers: Partial<Handlers>;
+  platformOrigin: string;
+}): RequestHandler {
+  const byId = new Map(options.operations.map((operation) => [operation.id, operation]));
+
+  return async (req: Request, res: Response) => {
+    const matched = (req as OpenApiRequest).openapi;
+    const operation = byId.get(matched?.schema.operationId ?? '');
+    const handler = operation && (options.handlers[operation.id as OperationId] as Handlers[OperationId] | undefined);
+    if (!operation || !handler) throw new Problem(501, 'not_implemented', 'Not implemented');
+
+    // Only public endpoints answer other sites' pages; everything else is for servers and the platform's own pages.
+    const origin = requestOrigin(req);
+    if (origin && !usesPublishableKey(operation) && origin !== options.platformOrigin) {
+      throw forbidden('origin_not_allowed', `Requests from ${origin} may use publishable keys only.`);
+    }
+    const idempotencyKey = operation.idempotent ? req.get('idempotency-key') : undefined;
+
+    const outcome = await options.knex.transaction(async (tx): Promise<Outcome> => {
+      let principal: Principal = ANONYMOUS;
+      if (operation.security.length > 0) principal = await authenticate(tx, req, operation.security);
+      else await enterTenant(tx, NO_TENANT);
+      const tenant: Tenant = { agencyId: principal.agencyId, clientId: principal.clientId };
+
+      const claim = idempotencyKey
+        ? await claimKey(tx, principal, idempotencyKey, { method: req.method, path: req.path, body: req.body })
+        : undefined;
+      if (claim && 'status' in claim) return { ...claim, replayed: true };
+
+      const context: Context<OperationId> = {
+        tx,
+        principal,
+        get agencyId() {
+          if (!principal.agencyId) throw new Error(`${operation.id} needs a tenant but runs anonymously`);
+          return principal.agencyId;
+        },
+        params: (matched?.pathParams ?? {}) as never,
+        query: req.query as never,
+        body: req.body as never,
+        request: req,
+        enterTenant: (next) => enterTenant(tx, next),
+      };
+      const reply: Outcome = await handler(context as never);
+      if (claim) {
+        await enterTenant(tx, tenant);
+        await rememberResponse(tx, claim, reply.status, reply.body);
+      }
+      return reply;
+    });
+
+    if (origin && usesPublishableKey(operation)) allowOrigin(res, origin);
+    if (outcome.replayed) res.set('Idempotent-Replayed', 'true');
+    if (outcome.body === undefined || outcome.body === null) res.status(outcome.status).end();
+    else res.status(outcome.status).json(outcome.body);
+  };
+}

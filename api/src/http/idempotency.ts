@@ -1,0 +1,77 @@
+import { createHash } from 'node:crypto';
+import type { Knex } from 'knex';
+import { v7 as uuidv7 } from 'uuid';
+import type { Principal } from './operations.js';
+import { conflict } from './problem.js';
+
+/** How long a key is remembered. */
+const RETENTION = '24 hours';
+
+/** Who owns a key: the user behind a session (who may sign in again), else the key, else anyone anonymous. */
+function ownerOf(principal: Principal): string {
+  if (principal.userId) return `user:${principal.userId}`;
+  if (principal.credentialId) return `key:${principal.credentialId}`;
+  return 'anonymous';
+}
+
+export interface Claim {
+  id: string;
+}
+export interface Replay {
+  status: number;
+  body: unknown;
+}
+
+/**
+ * Claims an idempotency key inside the request's transaction. A concurrent request with the same key
+ * blocks on the unique index until the first commits, then replays its response; a key reused with
+ * another request is refused.
+ */
+export async function claimKey(
+  tx: Knex.Transaction,
+  principal: Principal,
+  key: string,
+  request: { method: string; path: string; body: unknown },
+): Promise<Claim | Replay> {
+  const owner = ownerOf(principal);
+  const requestHash = createHash('sha256')
+    .update(`${request.method} ${request.path}\n${JSON.stringify(request.body ?? null)}`)
+    .digest('base64url');
+  await tx('idempotency_keys')
+    .where({ principal: owner, key })
+    .whereRaw(`created_at < now() - interval '${RETENTION}'`)
+    .delete();
+  const [claimed] = await tx('idempotency_keys')
+    .insert({ id: uuidv7(), agency_id: principal.agencyId, principal: owner, key, request_hash: requestHash })
+    .onConflict(['principal', 'key'])
+    .ignore()
+    .returning('id');
+  if (claimed) return { id: claimed.id as string };
+
+  const previous = await tx('idempotency_keys').where({ principal: owner, key }).first();
+  if (!previous || previous.request_hash !== requestHash) {
+    throw conflict(
+      'idempotency_key_reused',
+      'This Idempotency-Key was used with another request. Use a new key for each operation.',
+    );
+  }
+  return { status: previous.status as number, body: previous.body };
+}
+
+/** Replaces one-time secrets by null: a replayed response never shows them again, since none is stored. */
+function redactSecrets(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(redactSecrets);
+  if (value === null || typeof value !== 'object') return value;
+  return Object.fromEntries(
+    Object.entries(value).map(([name, inner]) => [
+      name,
+      name === 'secret' || name === 'token' ? null : redactSecrets(inner),
+    ]),
+  );
+}
+
+export async function rememberResponse(tx: Knex.Transaction, claim: Claim, status: number, body: unknown) {
+  await tx('idempotency_keys')
+    .where({ id: claim.id })
+    .update({ status, body: body === undefined ? null : JSON.stringify(redactSecrets(body)) });
+}

@@ -1,0 +1,69 @@
+import type { Request } from 'express';
+import type { Knex } from 'knex';
+import type { components, operations } from '@dramac/openapi/types';
+import type { Tenant } from '../db/tenant.js';
+
+/** Types derived from the generated contract: a handler cannot take or return what the spec does not say. */
+export type OperationId = keyof operations;
+export type Schemas = components['schemas'];
+export type Scope = Schemas['Scope'];
+export type Role = Schemas['Role'];
+
+type Json<T> = T extends { content: { 'application/json': infer B } } ? B : undefined;
+type Parameters<O extends OperationId> = operations[O]['parameters'];
+export type PathOf<O extends OperationId> = NonNullable<Parameters<O>['path']>;
+export type QueryOf<O extends OperationId> = NonNullable<Parameters<O>['query']>;
+export type BodyOf<O extends OperationId> = operations[O] extends { requestBody: infer R }
+  ? Json<R>
+  : operations[O] extends { requestBody?: infer R }
+    ? Json<NonNullable<R>> | undefined
+    : undefined;
+
+type SuccessStatus<O extends OperationId> = Extract<keyof operations[O]['responses'], 200 | 201 | 204>;
+export type Reply<O extends OperationId> = {
+  [S in SuccessStatus<O>]: Json<operations[O]['responses'][S]> extends undefined
+    ? { status: S; body?: undefined }
+    : { status: S; body: Json<operations[O]['responses'][S]> };
+}[SuccessStatus<O>];
+
+/** Who is calling. Every request has one; operations without security run as `anonymous`. */
+export interface Principal {
+  kind: 'anonymous' | 'session' | 'secret' | 'publishable';
+  /** The key's or session's id. */
+  credentialId: string | null;
+  agencyId: string | null;
+  /** Set when the credential is limited to one client (client users, client keys, publishable keys). */
+  clientId: string | null;
+  siteId: string | null;
+  userId: string | null;
+  role: Role | null;
+  scopes: ReadonlySet<Scope>;
+}
+
+export const ANONYMOUS: Principal = {
+  kind: 'anonymous',
+  credentialId: null,
+  agencyId: null,
+  clientId: null,
+  siteId: null,
+  userId: null,
+  role: null,
+  scopes: new Set(),
+};
+
+export interface Context<O extends OperationId> {
+  /** The request's one transaction, already scoped to the principal's tenant. */
+  tx: Knex.Transaction;
+  principal: Principal;
+  /** The principal's agency; throws for anonymous calls, which no tenant-scoped handler serves. */
+  agencyId: string;
+  params: PathOf<O>;
+  query: QueryOf<O>;
+  body: BodyOf<O>;
+  request: Request;
+  /** Moves the transaction to another tenant (sign-up and sign-in, which start without one). */
+  enterTenant(tenant: Tenant): Promise<void>;
+}
+
+export type Handler<O extends OperationId> = (ctx: Context<O>) => Promise<Reply<O>>;
+export type Handlers = { [O in OperationId]: Handler<O> };

@@ -1,0 +1,38 @@
+import type { Request, Response } from 'express';
+
+const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+/**
+ * The canonical form of a web origin (`https://www.example.com`, default port dropped), or an error
+ * message. `http:` is accepted for loopback hosts only, so a site is never embedded over plain HTTP.
+ */
+export function normalizeOrigin(input: string): { origin: string } | { error: string } {
+  let url: URL;
+  try {
+    url = new URL(input);
+  } catch {
+    return { error: 'is not a URL; an origin looks like https://www.example.com' };
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') return { error: 'must start with https://' };
+  if (url.protocol === 'http:' && !LOOPBACK.has(url.hostname)) {
+    return { error: 'must use https:// (http:// is allowed for localhost only)' };
+  }
+  if (url.username || url.password || url.pathname !== '/' || url.search || url.hash || input.endsWith('#')) {
+    return { error: 'must be a scheme and host only, with no path, query or credentials' };
+  }
+  return { origin: url.origin };
+}
+
+/** The request's Origin header, normalised, or null when it has none (or an opaque `null` one). */
+export function requestOrigin(req: Request): string | null {
+  const header = req.get('origin');
+  if (!header || header === 'null') return null;
+  const result = normalizeOrigin(header);
+  return 'origin' in result ? result.origin : header;
+}
+
+/** Lets the browser read the response: only ever for an origin the site allows. */
+export function allowOrigin(res: Response, origin: string): void {
+  res.set('Access-Control-Allow-Origin', origin);
+  res.append('Vary', 'Origin');
+}

@@ -1,0 +1,68 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
+import express, { Router } from 'express';
+import type { OpenApiDocument } from './spec.js';
+
+const require = createRequire(import.meta.url);
+const here = path.dirname(fileURLToPath(import.meta.url));
+const demoDir = path.resolve(here, '../../../examples/plain-html');
+const scalarBundle = require.resolve('@scalar/api-reference/browser/standalone.js');
+
+// Pages get a strict policy; the API reference needs inline styles (its UI framework sets them).
+const STRICT_CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'";
+const DOCS_CSP = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self' data:; object-src 'none'";
+
+const DOCS_HTML = `<!doctype html>
+<html lang="en">
+  <head>
+    <meta charset="utf-8" />
+    <meta name="viewport" content="width=device-width, initial-scale=1" />
+    <title>Dramac API reference</title>
+  </head>
+  <body>
+    <div id="app"></div>
+    <script src="/docs/scalar.js"></script>
+    <script src="/docs/init.js"></script>
+  </body>
+</html>`;
+
+const DOCS_INIT = `Scalar.createApiReference('#app', {
+  url: '/openapi.json',
+  withDefaultFonts: false,
+  telemetry: false,
+  hideClientButton: true,
+});`;
+
+/** The human-facing pages: the API reference at /docs, the spec, and (with demo data) the demo site at /. */
+export function pages(options: { spec: OpenApiDocument; publicUrl: string; demoKey: string | null }): Router {
+  const router = Router();
+  router.get('/openapi.json', (_req, res) => {
+    res.json(options.spec);
+  });
+  router.get('/docs', (_req, res) => {
+    res.set('Content-Security-Policy', DOCS_CSP).type('html').send(DOCS_HTML);
+  });
+  router.get('/docs/init.js', (_req, res) => {
+    res.type('js').send(DOCS_INIT);
+  });
+  router.get('/docs/scalar.js', (_req, res) => {
+    res.sendFile(scalarBundle, { maxAge: '1h' });
+  });
+
+  const { demoKey } = options;
+  if (!demoKey) {
+    router.get('/', (_req, res) => res.redirect('/docs'));
+    return router;
+  }
+  const demoPage = fs
+    .readFileSync(path.join(demoDir, 'index.html'), 'utf8')
+    .replace('%DRAMAC_KEY%', demoKey)
+    .replace('%DRAMAC_API%', options.publicUrl);
+  router.get('/', (_req, res) => {
+    res.set('Content-Security-Policy', `${STRICT_CSP}; connect-src 'self'`).type('html').send(demoPage);
+  });
+  router.use('/demo', express.static(demoDir, { index: false }));
+  return router;
+}

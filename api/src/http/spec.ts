@@ -1,0 +1,70 @@
+import { createRequire } from 'node:module';
+import type { OpenAPIV3_1 } from 'openapi-types';
+import type { SecurityRequirements } from './auth.js';
+
+const require = createRequire(import.meta.url);
+
+export type OpenApiDocument = OpenAPIV3_1.Document;
+export type ParameterObject = OpenAPIV3_1.ParameterObject;
+export type SchemaObject = OpenAPIV3_1.SchemaObject;
+
+/** The bundled contract (`npm run generate` writes it from openapi/). */
+export function loadPlatformSpec(): OpenApiDocument {
+  return require('@dramac/openapi/platform.json') as OpenApiDocument;
+}
+
+export const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'] as const;
+
+/** One operation of the spec, with its `$ref`s resolved: what the server and the tests walk. */
+export interface OperationInfo {
+  id: string;
+  method: (typeof METHODS)[number];
+  /** The spec's path template, e.g. `/v1/sites/{siteId}`. */
+  path: string;
+  pattern: RegExp;
+  security: SecurityRequirements;
+  parameters: ParameterObject[];
+  /** The JSON request body's schema, `$ref`s left for `resolve` to follow. */
+  body: { required: boolean; schema: SchemaObject } | null;
+  idempotent: boolean;
+}
+
+/** Follows a local `$ref` (`#/components/…`) to what it names. */
+export function resolve<T>(spec: OpenApiDocument, value: T | { $ref: string }): T {
+  let current: unknown = value;
+  while (current && typeof current === 'object' && '$ref' in current) {
+    const ref = (current as { $ref: string }).$ref;
+    current = ref
+      .slice(2)
+      .split('/')
+      .reduce<unknown>((node, part) => (node as Record<string, unknown>)[part.replace(/~1/g, '/').replace(/~0/g, '~')], spec);
+  }
+  return current as T;
+}
+
+export function listOperations(spec: OpenApiDocument): OperationInfo[] {
+  const operations: OperationInfo[] = [];
+  for (const [path, item] of Object.entries(spec.paths ?? {})) {
+    if (!item) continue;
+    const pathParameters = (item.parameters ?? []).map((p) => resolve<ParameterObject>(spec, p));
+    for (const method of METHODS) {
+      const operation = item[method];
+      if (!operation) continue;
+      const own = (operation.parameters ?? []).map((p) => resolve<ParameterObject>(spec, p));
+      const parameters = [...pathParameters.filter((p) => !own.some((o) => o.name === p.name)), ...own];
+      const requestBody = operation.requestBody ? resolve<OpenAPIV3_1.RequestBodyObject>(spec, operation.requestBody) : null;
+      const schema = requestBody?.content['application/json']?.schema;
+      operations.push({
+        id: operation.operationId!,
+        method,
+        path,
+        pattern: new RegExp(`^${path.replace(/\{[^}]+\}/g, '[^/]+')}$`),
+        security: (operation.security ?? spec.security ?? []) as SecurityRequirements,
+        parameters,
+        body: schema ? { required: requestBody?.required ?? false, schema: schema as SchemaObject } : null,
+        idempotent: parameters.some((p) => p.in === 'header' && p.name.toLowerCase() === 'idempotency-key'),
+      });
+    }
+  }
+  return operations;
+}

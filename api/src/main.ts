@@ -1,0 +1,57 @@
+import { createLogger } from './logger.js';
+import { ConfigError, loadConfig, type Config } from './config.js';
+import { DataDirInUseError } from './db/lock.js';
+import { startPlatform } from './server.js';
+
+function fail(message: string): never {
+  console.error(`dramac: ${message}`);
+  process.exit(1);
+}
+
+let config: Config;
+try {
+  config = loadConfig();
+} catch (error) {
+  if (error instanceof ConfigError) fail(`bad configuration — ${error.message}`);
+  throw error;
+}
+
+const logger = createLogger(config.logLevel);
+const database = config.databaseUrl ? 'PostgreSQL (DATABASE_URL)' : `embedded PGlite in ${config.dataDir}`;
+console.log(`dramac: starting on ${database}…`);
+
+const platform = await startPlatform(config, { logger }).catch((error: unknown) => {
+  if (error instanceof DataDirInUseError) fail(error.message);
+  throw error;
+});
+
+const lines = [
+  `dramac: ready at ${config.publicUrl}  (listening on ${platform.url})`,
+  `  API reference   ${config.publicUrl}/docs`,
+  `  OpenAPI         ${config.publicUrl}/openapi.json`,
+  `  Health          ${config.publicUrl}/healthz  ${config.publicUrl}/readyz`,
+];
+if (platform.demo) {
+  lines.push(
+    `  Demo site page  ${config.publicUrl}/`,
+    `  Demo sign-in    curl -X POST ${config.publicUrl}/v1/sessions -H 'content-type: application/json' \\`,
+    `                    -d '{"email":"${platform.demo.email}","password":"${platform.demo.password}"}'`,
+  );
+}
+console.log(lines.join('\n'));
+
+let stopping = false;
+for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+  process.on(signal, () => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`dramac: ${signal} received, draining in-flight requests…`);
+    platform.stop().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        logger.error({ err: error }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  });
+}

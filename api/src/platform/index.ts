@@ -1,0 +1,17 @@
+import type { Handlers } from '../http/operations.js';
+import { agencyHandlers } from './agencies.js';
+import { clientHandlers } from './clients.js';
+import { keyHandlers } from './keys.js';
+import { sessionHandlers } from './sessions.js';
+import { siteHandlers } from './sites.js';
+import { userHandlers } from './users.js';
+
+/** Every operation of the platform spec but the health checks, by operationId. */
+export const handlers: Omit<Handlers, 'getHealth' | 'getReadiness'> = {
+  ...sessionHandlers,
+  ...agencyHandlers,
+  ...clientHandlers,
+  ...siteHandlers,
+  ...userHandlers,
+  ...keyHandlers,
+};

@@ -1,0 +1,35 @@
+import type { Role, Scope } from '../http/operations.js';
+
+export const ALL_SCOPES: readonly Scope[] = [
+  'agency:read',
+  'agency:write',
+  'agency:delete',
+  'clients:read',
+  'clients:write',
+  'sites:read',
+  'sites:write',
+  'users:read',
+  'users:write',
+  'keys:read',
+  'keys:write',
+];
+
+/** What each role may do. Operations name the scopes they need in the spec; this is the only other half. */
+export const ROLE_SCOPES: Record<Role, readonly Scope[]> = {
+  agency_owner: ALL_SCOPES,
+  agency_admin: ALL_SCOPES.filter((scope) => scope !== 'agency:delete'),
+  agency_member: ['agency:read', 'clients:read', 'sites:read', 'sites:write', 'users:read', 'keys:read'],
+  client_admin: [
+    'agency:read',
+    'clients:read',
+    'sites:read',
+    'sites:write',
+    'users:read',
+    'users:write',
+    'keys:read',
+    'keys:write',
+  ],
+  client_member: ['agency:read', 'clients:read', 'sites:read', 'users:read'],
+};
+
+export const isClientRole = (role: Role) => role.startsWith('client_');

@@ -1,0 +1,64 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from 'pino';
+import type { Config } from './config.js';
+import { migrateToLatest, openDatabase, type Database } from './db/database.js';
+import { createApp } from './http/app.js';
+import { loadPlatformSpec } from './http/spec.js';
+import { seedDemo, type DemoData } from './seed.js';
+
+/** How long shutdown waits for in-flight requests before closing their connections. */
+const DRAIN_TIMEOUT_MS = 10_000;
+
+export interface Platform {
+  url: string;
+  db: Database;
+  demo: DemoData | null;
+  /** Stops accepting connections, lets in-flight requests finish, then closes the database. */
+  stop(): Promise<void>;
+}
+
+export async function startPlatform(
+  config: Config,
+  options: { logger: Logger; validateResponses?: boolean; inMemory?: boolean },
+): Promise<Platform> {
+  const db = await openDatabase({
+    databaseUrl: config.databaseUrl,
+    dataDir: options.inMemory ? null : config.dataDir,
+  });
+  let server: Server | undefined;
+  try {
+    await migrateToLatest(db.knex);
+    const demo = config.seedDemo ? await seedDemo(db.knex, config.publicUrl) : null;
+    const { app, lifecycle } = createApp({
+      knex: db.knex,
+      spec: loadPlatformSpec(),
+      logger: options.logger,
+      publicUrl: config.publicUrl,
+      validateResponses: options.validateResponses ?? false,
+      demoKey: demo?.publishableKey ?? null,
+    });
+    server = await new Promise<Server>((resolve, reject) => {
+      const listening = app.listen(config.port, '0.0.0.0', (error?: Error) => (error ? reject(error) : resolve(listening)));
+    });
+    const { port } = server.address() as AddressInfo;
+    const running = server;
+    return {
+      url: `http://localhost:${port}`,
+      db,
+      demo,
+      async stop() {
+        lifecycle.draining = true;
+        const drained = new Promise<void>((resolve) => running.close(() => resolve()));
+        const timer = setTimeout(() => running.closeAllConnections(), DRAIN_TIMEOUT_MS);
+        await drained;
+        clearTimeout(timer);
+        await db.close();
+      },
+    };
+  } catch (error) {
+    server?.close();
+    await db.close();
+    throw error;
+  }
+}

@@ -1,0 +1,86 @@
+import { randomUUID } from 'node:crypto';
+import { createDramacClient, type DramacClient } from '@dramac/sdk';
+import { loadConfig } from '../../src/config.js';
+import { createLogger } from '../../src/logger.js';
+import { startPlatform, type Platform } from '../../src/server.js';
+import { freshDatabase } from './database.js';
+
+/** The origin the platform's own pages are served from in tests. */
+export const PLATFORM_ORIGIN = 'http://dramac.localhost';
+
+export interface Reply {
+  status: number;
+  headers: Headers;
+  body: any; // eslint-disable-line @typescript-eslint/no-explicit-any -- tests look into bodies of every shape
+  text: string;
+}
+
+export interface RequestOptions {
+  token?: string;
+  body?: unknown;
+  /** A raw body, sent as it is. */
+  raw?: string;
+  headers?: Record<string, string>;
+}
+
+export interface TestPlatform extends Platform {
+  /** A typed SDK client, optionally signed in. */
+  client(token?: string): DramacClient;
+  /** A plain HTTP request, for what a typed client would not send. */
+  request(method: string, path: string, options?: RequestOptions): Promise<Reply>;
+  /** Signs up a new agency; returns its id and its owner's session token. */
+  signUp(name?: string): Promise<{ agencyId: string; userId: string; token: string }>;
+  close(): Promise<void>;
+}
+
+/** Starts the whole platform on a fresh database, validating every response against the spec. */
+export async function startTestPlatform(): Promise<TestPlatform> {
+  const database = await freshDatabase();
+  const config = loadConfig({
+    PORT: '0',
+    PUBLIC_URL: PLATFORM_ORIGIN,
+    SEED_DEMO: 'false',
+    ...(database.databaseUrl ? { DATABASE_URL: database.databaseUrl } : {}),
+  });
+  const platform = await startPlatform(config, {
+    logger: createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'),
+    validateResponses: true,
+    inMemory: true,
+  });
+
+  async function request(method: string, path: string, options: RequestOptions = {}): Promise<Reply> {
+    const headers: Record<string, string> = { ...options.headers };
+    if (options.token) headers.authorization = `Bearer ${options.token}`;
+    let body: string | undefined = options.raw;
+    if (options.body !== undefined) {
+      body = JSON.stringify(options.body);
+      headers['content-type'] ??= 'application/json';
+    }
+    const response = await fetch(`${platform.url}${path}`, { method, headers, body });
+    const text = await response.text();
+    let parsed: unknown = undefined;
+    try {
+      parsed = text ? JSON.parse(text) : undefined;
+    } catch {
+      parsed = text;
+    }
+    return { status: response.status, headers: response.headers, body: parsed, text };
+  }
+
+  return {
+    ...platform,
+    client: (token) => createDramacClient({ baseUrl: platform.url, token }),
+    request,
+    async signUp(name = 'Agency') {
+      const reply = await request('POST', '/v1/agencies', {
+        body: { name, owner: { email: `${randomUUID()}@example.com`, name: `${name} owner`, password: 'correct horse battery' } },
+      });
+      if (reply.status !== 201) throw new Error(`sign-up failed: ${reply.status} ${reply.text}`);
+      return { agencyId: reply.body.agency.id, userId: reply.body.session.user.id, token: reply.body.session.token };
+    },
+    async close() {
+      await platform.stop();
+      await database.drop();
+    },
+  };
+}

@@ -1,4 +1,5 @@
 import { v7 as uuidv7 } from 'uuid';
+import { deleteRows } from '../db/delete.js';
 import type { Handlers } from '../http/operations.js';
 import { conflict, notFound } from '../http/problem.js';
 import { paginate } from '../http/pagination.js';
@@ -56,7 +57,7 @@ export const agencyHandlers: Pick<
   },
 
   async deleteAgency({ tx, params }) {
-    const deleted = await tx('agencies').where({ id: params.agencyId }).delete();
+    const deleted = await deleteRows(tx('agencies').where({ id: params.agencyId }));
     if (!deleted) throw notFound('agency');
     return { status: 204 };
   },

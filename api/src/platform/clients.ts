@@ -1,4 +1,5 @@
 import { v7 as uuidv7 } from 'uuid';
+import { deleteRows } from '../db/delete.js';
 import type { Handlers } from '../http/operations.js';
 import { notFound } from '../http/problem.js';
 import { paginate } from '../http/pagination.js';
@@ -36,7 +37,7 @@ export const clientHandlers: Pick<
   },
 
   async deleteClient({ tx, params }) {
-    if (!(await tx('clients').where({ id: params.clientId }).delete())) throw notFound('client');
+    if (!(await deleteRows(tx('clients').where({ id: params.clientId })))) throw notFound('client');
     return { status: 204 };
   },
 };

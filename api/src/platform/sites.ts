@@ -1,4 +1,5 @@
 import { v7 as uuidv7 } from 'uuid';
+import { deleteRows } from '../db/delete.js';
 import type { Handlers } from '../http/operations.js';
 import { conflict, invalidField, notFound } from '../http/problem.js';
 import { paginate } from '../http/pagination.js';
@@ -49,7 +50,7 @@ export const siteHandlers: Pick<
   },
 
   async deleteSite({ tx, params }) {
-    if (!(await tx('sites').where({ id: params.siteId }).delete())) throw notFound('site');
+    if (!(await deleteRows(tx('sites').where({ id: params.siteId })))) throw notFound('site');
     return { status: 204 };
   },
 
@@ -73,7 +74,7 @@ export const siteHandlers: Pick<
   },
 
   async deleteSiteOrigin({ tx, params }) {
-    const deleted = await tx('site_origins').where({ id: params.originId, site_id: params.siteId }).delete();
+    const deleted = await deleteRows(tx('site_origins').where({ id: params.originId, site_id: params.siteId }));
     if (!deleted) throw notFound('origin');
     return { status: 204 };
   },

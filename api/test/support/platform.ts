@@ -28,8 +28,10 @@ export interface TestPlatform extends Platform {
   client(token?: string): DramacClient;
   /** A plain HTTP request, for what a typed client would not send. */
   request(method: string, path: string, options?: RequestOptions): Promise<Reply>;
-  /** Signs up a new agency; returns its id and its owner's session token. */
-  signUp(name?: string): Promise<{ agencyId: string; userId: string; token: string }>;
+  /** Signs up a new agency; returns its id, its owner's credentials and a session token. */
+  signUp(name?: string): Promise<{ agencyId: string; userId: string; email: string; password: string; token: string }>;
+  /** Signs in; returns the session token. */
+  signIn(email: string, password: string, agencyId?: string): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -72,11 +74,19 @@ export async function startTestPlatform(): Promise<TestPlatform> {
     client: (token) => createDramacClient({ baseUrl: platform.url, token }),
     request,
     async signUp(name = 'Agency') {
+      const email = `${randomUUID()}@example.com`;
+      const password = 'correct horse battery';
       const reply = await request('POST', '/v1/agencies', {
-        body: { name, owner: { email: `${randomUUID()}@example.com`, name: `${name} owner`, password: 'correct horse battery' } },
+        body: { name, owner: { email, name: `${name} owner`, password } },
       });
       if (reply.status !== 201) throw new Error(`sign-up failed: ${reply.status} ${reply.text}`);
-      return { agencyId: reply.body.agency.id, userId: reply.body.session.user.id, token: reply.body.session.token };
+      const { agency, session } = reply.body;
+      return { agencyId: agency.id, userId: session.user.id, email, password, token: session.token };
+    },
+    async signIn(email, password, agencyId) {
+      const reply = await request('POST', '/v1/sessions', { body: { email, password, agency_id: agencyId } });
+      if (reply.status !== 201) throw new Error(`sign-in failed: ${reply.status} ${reply.text}`);
+      return reply.body.token;
     },
     async close() {
       await platform.stop();

@@ -1,0 +1,142 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { listOperations, loadPlatformSpec, resolve, type OperationInfo, type SchemaObject } from '../src/http/spec.js';
+import { populateAgency, type PopulatedAgency } from './support/fixtures.js';
+import { startTestPlatform, type TestPlatform } from './support/platform.js';
+
+/**
+ * Agency A's owner calls every operation of the spec against agency B's resources. Walking the spec
+ * means a new route is covered the day it is written; a path parameter this test cannot fill fails it.
+ */
+const spec = loadPlatformSpec();
+const operations = listOperations(spec);
+
+let platform: TestPlatform;
+let a: PopulatedAgency;
+let b: PopulatedAgency;
+
+/** B's id for each path parameter and id-valued body field. */
+function victimId(name: string): string {
+  const ids: Record<string, string> = {
+    agencyId: b.agencyId,
+    clientId: b.clientId,
+    siteId: b.siteId,
+    originId: b.originId,
+    userId: b.userId,
+    keyId: b.keyId,
+    agency_id: b.agencyId,
+    client_id: b.clientId,
+    site_id: b.siteId,
+  };
+  const id = ids[name];
+  if (!id) throw new Error(`No cross-tenant fixture for "${name}": add one of agency B's ids for it here.`);
+  return id;
+}
+
+/** A minimal valid value for a schema, with every id field pointing at agency B. */
+function sample(schema: SchemaObject | undefined, name: string): unknown {
+  const s = resolve<SchemaObject>(spec, schema ?? {});
+  if (s.allOf) return Object.assign({}, ...s.allOf.map((part) => sample(part as SchemaObject, name)));
+  if (s.enum) return s.enum[0];
+  const type = Array.isArray(s.type) ? s.type.find((t) => t !== 'null') : s.type;
+  switch (type) {
+    case 'object': {
+      const properties = (s.properties ?? {}) as Record<string, SchemaObject>;
+      const names = Object.keys(properties);
+      // Required fields, id fields (to point them at B), and enough others for `minProperties`.
+      const wanted = names.filter(
+        (key, index) => s.required?.includes(key) || key.endsWith('_id') || index < (s.minProperties ?? 0),
+      );
+      return Object.fromEntries(wanted.map((key) => [key, sample(properties[key], key)]));
+    }
+    case 'array':
+      return Array.from({ length: s.minItems ?? 0 }, () => sample((s as { items?: SchemaObject }).items, name));
+    case 'integer':
+    case 'number':
+      return s.minimum ?? 0;
+    case 'boolean':
+      return false;
+    default:
+      if (s.format === 'uuid') return victimId(name);
+      if (s.format === 'email') return `${randomUUID()}@example.com`;
+      if (name === 'origin') return 'https://cross-tenant.example';
+      return 'x'.repeat(Math.max(s.minLength ?? 1, 12));
+  }
+}
+
+function pathFor(operation: OperationInfo): string {
+  return operation.path.replace(/\{(\w+)\}/g, (_, name: string) => victimId(name));
+}
+
+/** Who calls: A's owner with a fresh session (so signing out in one case does not end the others). */
+async function callAsA(operation: OperationInfo) {
+  const publicOnly = operation.security.every((requirement) => 'publishableKey' in requirement);
+  const token = publicOnly ? undefined : await platform.signIn(a.email, a.password);
+  const query = publicOnly ? `?key=${encodeURIComponent(a.publishableKey)}` : '';
+  return platform.request(operation.method.toUpperCase(), pathFor(operation) + query, {
+    token,
+    body: operation.body ? sample(operation.body.schema, 'body') : undefined,
+    headers: publicOnly ? { origin: a.origin } : {},
+  });
+}
+
+const bIds = () => [b.agencyId, b.clientId, b.siteId, b.originId, b.userId, b.keyId, b.publishableKeyId];
+
+beforeAll(async () => {
+  platform = await startTestPlatform();
+  a = await populateAgency(platform, 'Alpha');
+  b = await populateAgency(platform, 'Bravo');
+});
+afterAll(() => platform?.close());
+
+describe('a user of agency A, against every operation with agency B’s ids', () => {
+  const secured = operations.filter((operation) => operation.security.length > 0);
+
+  it.each(secured.map((operation) => [`${operation.method.toUpperCase()} ${operation.path}`, operation] as const))(
+    '%s reveals and changes nothing of B',
+    async (_, operation) => {
+      const reply = await callAsA(operation);
+      for (const id of bIds()) expect(reply.text, `response mentions B's ${id}`).not.toContain(id);
+      if (operation.path.includes('{')) {
+        expect(reply.status).toBe(404);
+        expect(reply.headers.get('content-type')).toContain('application/problem+json');
+      } else if (operation.body && JSON.stringify(sample(operation.body.schema, 'body')).match(/[0-9a-f-]{36}/)) {
+        // A create that refers to B's resources in its body must not succeed either.
+        expect(reply.status).toBeGreaterThanOrEqual(400);
+        expect(reply.status).toBeLessThan(500);
+      } else {
+        expect(reply.status).toBeLessThan(500);
+      }
+    },
+  );
+
+  it('left every one of B’s resources in place', async () => {
+    const token = b.token;
+    for (const path of [
+      `/v1/agencies/${b.agencyId}`,
+      `/v1/clients/${b.clientId}`,
+      `/v1/sites/${b.siteId}`,
+      `/v1/users/${b.userId}`,
+      `/v1/keys/${b.keyId}`,
+      `/v1/keys/${b.publishableKeyId}`,
+    ]) {
+      const reply = await platform.request('GET', path, { token });
+      expect(reply.status, path).toBe(200);
+    }
+    const key = await platform.request('GET', `/v1/keys/${b.keyId}`, { token });
+    expect(key.body.revoked_at).toBeNull();
+    expect(key.body.expires_at).toBeNull();
+    const origins = await platform.request('GET', `/v1/sites/${b.siteId}/origins`, { token });
+    expect(origins.body.data.map((o: { id: string }) => o.id)).toEqual([b.originId]);
+    // B's publishable key still works from B's origin.
+    const site = await platform.request('GET', `/v1/public/site?key=${b.publishableKey}`, { headers: { origin: b.origin } });
+    expect(site.status).toBe(200);
+    expect(site.body.id).toBe(b.siteId);
+  });
+
+  it('A’s publishable key does not open B’s site, and B’s origin cannot use A’s key', async () => {
+    const reply = await platform.request('GET', `/v1/public/site?key=${a.publishableKey}`, { headers: { origin: b.origin } });
+    expect(reply.status).toBe(403);
+    expect(reply.body.code).toBe('origin_not_allowed');
+  });
+});

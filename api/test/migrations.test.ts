@@ -1,0 +1,38 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { migrateToLatest, openDatabase, rollbackAll, type Database } from '../src/db/database.js';
+import { migrationSource } from '../src/db/migrations/index.js';
+import { freshDatabase } from './support/database.js';
+
+let db: Database;
+let drop: () => Promise<void>;
+
+beforeAll(async () => {
+  const fresh = await freshDatabase();
+  drop = fresh.drop;
+  db = await openDatabase({ databaseUrl: fresh.databaseUrl, dataDir: null });
+});
+afterAll(async () => {
+  await db?.close();
+  await drop?.();
+});
+
+const tables = async () =>
+  (
+    await db.knex.raw(`SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename NOT LIKE 'knex\\_%'`)
+  ).rows.length as number;
+
+describe('migrations', () => {
+  it('apply in order, roll all the way back, and apply again', async () => {
+    const all = await migrationSource.getMigrations([]);
+    expect(await migrateToLatest(db.knex)).toEqual(all);
+    expect(await tables()).toBeGreaterThan(0);
+    expect(await migrateToLatest(db.knex)).toEqual([]);
+
+    await rollbackAll(db.knex);
+    expect(await tables()).toBe(0);
+    const { rows } = await db.knex.raw(`SELECT count(*)::int AS n FROM pg_proc WHERE proname LIKE 'dramac\\_%'`);
+    expect(rows[0].n).toBe(0);
+
+    expect(await migrateToLatest(db.knex)).toEqual(all);
+  });
+});

@@ -1,0 +1,106 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { APP_ROLE } from '../src/db/migrations/sql.js';
+import { enterTenant, NO_TENANT, type Tenant } from '../src/db/tenant.js';
+import { populateAgency, type PopulatedAgency } from './support/fixtures.js';
+import { startTestPlatform, type TestPlatform } from './support/platform.js';
+
+let platform: TestPlatform;
+let a: PopulatedAgency;
+let b: PopulatedAgency;
+
+beforeAll(async () => {
+  platform = await startTestPlatform();
+  a = await populateAgency(platform, 'Alpha');
+  b = await populateAgency(platform, 'Bravo');
+});
+afterAll(() => platform?.close());
+
+/** Every table of ours (knex's own bookkeeping aside): a new table is checked the day it is added. */
+async function ourTables(): Promise<string[]> {
+  const { rows } = await platform.db.knex.raw(
+    `SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename NOT LIKE 'knex\\_%' ORDER BY 1`,
+  );
+  return rows.map((row: { tablename: string }) => row.tablename);
+}
+
+/** Runs `fn` as the application role in `tenant`, then rolls back whatever it did. */
+async function asTenant<T>(tenant: Tenant, fn: (tx: import('knex').Knex.Transaction) => Promise<T>): Promise<T> {
+  let result: T;
+  await platform.db.knex
+    .transaction(async (tx) => {
+      await enterTenant(tx, tenant);
+      result = await fn(tx);
+      throw new Error('rollback');
+    })
+    .catch((error: Error) => {
+      if (error.message !== 'rollback') throw error;
+    });
+  return result!;
+}
+
+describe('row-level security', () => {
+  it('guards every table, forced even for the table owner', async () => {
+    const tables = await ourTables();
+    expect(tables.length).toBeGreaterThanOrEqual(9);
+    const { rows } = await platform.db.knex.raw(
+      `SELECT relname, relrowsecurity, relforcerowsecurity FROM pg_class
+        WHERE relnamespace = 'public'::regnamespace AND relname = ANY(?)`,
+      [tables],
+    );
+    for (const row of rows) {
+      expect(row, row.relname).toMatchObject({ relrowsecurity: true, relforcerowsecurity: true });
+    }
+  });
+
+  it('runs requests as a role that is no superuser and cannot bypass row-level security', async () => {
+    const { rows } = await platform.db.knex.raw('SELECT rolsuper, rolbypassrls FROM pg_roles WHERE rolname = ?', [APP_ROLE]);
+    expect(rows).toEqual([{ rolsuper: false, rolbypassrls: false }]);
+    const current = await asTenant(NO_TENANT, async (tx) => (await tx.raw('SELECT current_user AS name')).rows[0].name);
+    expect(current).toBe(APP_ROLE);
+  });
+
+  it('shows nothing at all to a query without a tenant', async () => {
+    for (const table of await ourTables()) {
+      const total = await platform.db.knex(table).count({ n: '*' }).first();
+      const visible = await asTenant(NO_TENANT, (tx) => tx(table).count({ n: '*' }).first());
+      expect(Number(visible?.n), table).toBe(0);
+      if (table !== 'idempotency_keys') expect(Number(total?.n), `${table} has rows to hide`).toBeGreaterThan(0);
+    }
+  });
+
+  it('shows a tenant its own rows only', async () => {
+    const agencies = await asTenant({ agencyId: a.agencyId, clientId: null }, (tx) => tx('agencies').pluck('id'));
+    expect(agencies).toEqual([a.agencyId]);
+    for (const table of ['clients', 'sites', 'site_origins', 'memberships', 'api_keys', 'sessions']) {
+      const owners = await asTenant({ agencyId: a.agencyId, clientId: null }, (tx) => tx(table).distinct().pluck('agency_id'));
+      expect(owners, table).toEqual([a.agencyId]);
+    }
+    const users = await asTenant({ agencyId: a.agencyId, clientId: null }, (tx) => tx('users').pluck('id'));
+    expect(users).toContain(a.userId);
+    expect(users).not.toContain(b.userId);
+  });
+
+  it('narrows a client-limited tenant to that client', async () => {
+    const other = await platform.request('POST', '/v1/clients', { token: a.token, body: { name: 'Other client' } });
+    await platform.request('POST', '/v1/sites', { token: a.token, body: { client_id: other.body.id, name: 'other.example' } });
+    const sites = await asTenant({ agencyId: a.agencyId, clientId: a.clientId }, (tx) => tx('sites').pluck('client_id'));
+    expect(sites).toEqual([a.clientId]);
+    const clients = await asTenant({ agencyId: a.agencyId, clientId: a.clientId }, (tx) => tx('clients').pluck('id'));
+    expect(clients).toEqual([a.clientId]);
+  });
+
+  it("refuses to write a row into another tenant's agency", async () => {
+    const attempt = asTenant({ agencyId: a.agencyId, clientId: null }, (tx) =>
+      tx('clients').insert({ id: crypto.randomUUID(), agency_id: b.agencyId, name: 'Planted' }),
+    );
+    await expect(attempt).rejects.toMatchObject({ code: '42501' });
+  });
+
+  it('keeps a child in its parent’s agency even when a query names a foreign parent', async () => {
+    // Agency A's tenant, B's client: the composite foreign key refuses it whatever the policies say.
+    const attempt = asTenant({ agencyId: a.agencyId, clientId: null }, (tx) =>
+      tx('sites').insert({ id: crypto.randomUUID(), agency_id: a.agencyId, client_id: b.clientId, name: 'x' }),
+    );
+    await expect(attempt).rejects.toMatchObject({ code: '23503' });
+  });
+});

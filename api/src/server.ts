@@ -1,4 +1,4 @@
-import type { Server } from 'node:http';
+import type { Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
@@ -41,6 +41,15 @@ export async function startPlatform(
     server = await new Promise<Server>((resolve, reject) => {
       const listening = app.listen(config.port, '0.0.0.0', (error?: Error) => (error ? reject(error) : resolve(listening)));
     });
+    // `server.close()` only closes connections idle at that moment: a kept-alive connection busy with a request
+    // would go on serving new requests until the drain timeout cuts it. While draining, every response (in
+    // flight or new on such a connection) tells the client to close, so the connection ends after it.
+    const responses = new Set<ServerResponse>();
+    server.prependListener('request', (_req, res: ServerResponse) => {
+      if (lifecycle.draining) res.setHeader('Connection', 'close');
+      responses.add(res);
+      res.once('close', () => responses.delete(res));
+    });
     const { port } = server.address() as AddressInfo;
     const running = server;
     return {
@@ -49,6 +58,7 @@ export async function startPlatform(
       demo,
       async stop() {
         lifecycle.draining = true;
+        for (const res of responses) if (!res.headersSent) res.setHeader('Connection', 'close');
         const drained = new Promise<void>((resolve) => running.close(() => resolve()));
         const timer = setTimeout(() => running.closeAllConnections(), DRAIN_TIMEOUT_MS);
         await drained;

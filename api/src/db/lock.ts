@@ -3,6 +3,9 @@ import path from 'node:path';
 
 export class DataDirInUseError extends Error {}
 
+/** Lock files this process holds. */
+const held = new Set<string>();
+
 function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -24,11 +27,18 @@ export function lockDataDir(dir: string): () => void {
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       fs.writeFileSync(file, String(process.pid), { flag: 'wx' });
-      return () => fs.rmSync(file, { force: true });
+      held.add(file);
+      return () => {
+        held.delete(file);
+        fs.rmSync(file, { force: true });
+      };
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
       const owner = Number(fs.readFileSync(file, 'utf8'));
-      if (Number.isInteger(owner) && owner > 0 && isAlive(owner)) {
+      // Our own pid in a lock we do not hold was left by an earlier process: in a container the server gets
+      // the same pid on every start, so after a crash that lock must not look held.
+      const leftByEarlierSelf = owner === process.pid && !held.has(file);
+      if (Number.isInteger(owner) && owner > 0 && !leftByEarlierSelf && isAlive(owner)) {
         throw new DataDirInUseError(
           `The data directory ${dir} is in use by another Dramac process (pid ${owner}). ` +
             'Stop that process, or set DATA_DIR to another directory.',

@@ -15,6 +15,17 @@ interface Outcome {
   replayed?: boolean;
 }
 
+/**
+ * Dates from the database become the ISO strings the spec promises before the response is validated
+ * and sent (the validator checks values, not their JSON form).
+ */
+function toJsonValue(value: unknown): unknown {
+  if (value instanceof Date) return value.toISOString();
+  if (Array.isArray(value)) return value.map(toJsonValue);
+  if (value === null || typeof value !== 'object') return value;
+  return Object.fromEntries(Object.entries(value).map(([key, inner]) => [key, toJsonValue(inner)]));
+}
+
 const usesPublishableKey = (operation: OperationInfo) => operation.security.some((r) => 'publishableKey' in r);
 
 /**
@@ -68,11 +79,12 @@ export function dispatcher(options: {
         enterTenant: (next) => enterTenant(tx, next),
       };
       const reply: Outcome = await handler(context as never);
+      const body = toJsonValue(reply.body);
       if (claim) {
         await enterTenant(tx, tenant);
-        await rememberResponse(tx, claim, reply.status, reply.body);
+        await rememberResponse(tx, claim, reply.status, body);
       }
-      return reply;
+      return { status: reply.status, body };
     });
 
     if (origin && usesPublishableKey(operation)) allowOrigin(res, origin);

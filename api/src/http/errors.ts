@@ -1,3 +1,4 @@
+import { STATUS_CODES } from 'node:http';
 import type { ErrorRequestHandler } from 'express';
 import { Problem, problemBody } from './problem.js';
 
@@ -26,6 +27,9 @@ const DATABASE_ERRORS: Record<string, () => Problem> = {
   '23503': () => new Problem(404, 'not_found', 'Not found', 'A resource this request refers to does not exist.'),
   // insufficient_privilege, raised by a row-level security check: invisible rows do not exist.
   '42501': () => new Problem(404, 'not_found', 'Not found', 'A resource this request refers to does not exist.'),
+  // character_not_in_repertoire: a string with a NUL character, which a text column cannot hold.
+  '22021': () =>
+    new Problem(400, 'validation_failed', 'Bad request', 'A string contains a NUL character (\\u0000), which is not allowed.'),
 };
 
 const VALIDATOR_CODES: Record<number, [string, string]> = {
@@ -49,6 +53,21 @@ function toProblem(error: unknown): Problem | null {
     const detail = errors.map((e) => `${e.path} ${e.message}`).join('; ') || validation.message;
     return new Problem(validation.status, known[0], known[1], detail, errors);
   }
+  return clientError(error);
+}
+
+/** Other 4xx errors raised beneath the handlers (the router, body-parser's decompression): the client's fault. */
+function clientError(error: unknown): Problem | null {
+  const { status, expose, code } = (error ?? {}) as { status?: unknown; expose?: unknown; code?: unknown };
+  if (typeof status !== 'number' || status < 400 || status > 499) return null;
+  // The router could not percent-decode a path segment (`/v1/sites/%E0%A4%A`).
+  if (error instanceof URIError) return new Problem(400, 'malformed_url', 'Bad request', 'The URL is not validly percent-encoded.');
+  // A body that does not inflate as its Content-Encoding says (zlib's Z_DATA_ERROR …).
+  if (typeof code === 'string' && code.startsWith('Z_')) {
+    return new Problem(400, 'malformed_body', 'Bad request', 'The body is not encoded as its Content-Encoding says.');
+  }
+  // Any other error http-errors marks as safe to show.
+  if (expose === true) return new Problem(status, 'bad_request', STATUS_CODES[status] ?? 'Bad request', 'The request cannot be processed.');
   return null;
 }
 

@@ -5,6 +5,8 @@ import type { TestPlatform } from './platform.js';
 export interface PopulatedAgency {
   agencyId: string;
   token: string;
+  /** The owner who signed the agency up. */
+  ownerId: string;
   email: string;
   password: string;
   clientId: string;
@@ -48,6 +50,7 @@ export async function populateAgency(platform: TestPlatform, name: string): Prom
   const publishable = await created(platform, token, '/v1/keys', { type: 'publishable', name: 'web', site_id: site.id });
   return {
     ...owner,
+    ownerId: owner.userId,
     clientId: client.id,
     siteId: site.id,
     origin,

@@ -36,9 +36,19 @@ export async function seedDemo(knex: Knex, publicUrl: string): Promise<DemoData>
         'Demo Owner',
         await hashPassword(DEMO.password),
       ])) as { rows: { user_id: string }[] };
-      await tx('memberships').insert({ id: uuidv7(), agency_id: DEMO.agencyId, user_id: rows[0]!.user_id, role: 'agency_owner' });
+      await tx('memberships').insert({
+        id: uuidv7(),
+        agency_id: DEMO.agencyId,
+        user_id: rows[0]!.user_id,
+        role: 'agency_owner',
+      });
       await tx('clients').insert({ id: DEMO.clientId, agency_id: DEMO.agencyId, name: 'Demo Bakery' });
-      await tx('sites').insert({ id: DEMO.siteId, agency_id: DEMO.agencyId, client_id: DEMO.clientId, name: 'demo-bakery.example' });
+      await tx('sites').insert({
+        id: DEMO.siteId,
+        agency_id: DEMO.agencyId,
+        client_id: DEMO.clientId,
+        name: 'demo-bakery.example',
+      });
     }
     const origin = normalizeOrigin(publicUrl);
     if ('origin' in origin) {
@@ -47,7 +57,10 @@ export async function seedDemo(knex: Knex, publicUrl: string): Promise<DemoData>
         .onConflict(['site_id', 'origin'])
         .ignore();
     }
-    await tx('api_keys').where({ site_id: DEMO.siteId, name: DEMO.keyName }).whereNull('revoked_at').update({ revoked_at: tx.fn.now() });
+    await tx('api_keys')
+      .where({ site_id: DEMO.siteId, name: DEMO.keyName })
+      .whereNull('revoked_at')
+      .update({ revoked_at: tx.fn.now() });
     const publishableKey = newToken('pk');
     await tx('api_keys').insert({
       id: uuidv7(),

@@ -39,7 +39,9 @@ export async function startPlatform(
       demoKey: demo?.publishableKey ?? null,
     });
     server = await new Promise<Server>((resolve, reject) => {
-      const listening = app.listen(config.port, '0.0.0.0', (error?: Error) => (error ? reject(error) : resolve(listening)));
+      const listening = app.listen(config.port, '0.0.0.0', (error?: Error) =>
+        error ? reject(error) : resolve(listening),
+      );
     });
     // `server.close()` only closes connections idle at that moment: a kept-alive connection busy with a request
     // would go on serving new requests until the drain timeout cuts it. While draining, every response (in

@@ -74,8 +74,14 @@ describe('clients and sites', () => {
       expect(refused.response.status, origin).toBe(400);
       expect(refused.error?.errors?.[0]?.path).toBe('/body/origin');
     }
-    const again = await api.POST('/v1/sites/{siteId}/origins', { params: { path }, body: { origin: 'https://shop.example.com' } });
+    const again = await api.POST('/v1/sites/{siteId}/origins', {
+      params: { path },
+      body: { origin: 'https://shop.example.com' },
+    });
     expect(again.response.status).toBe(409);
-    expect((await api.POST('/v1/sites/{siteId}/origins', { params: { path }, body: { origin: 'http://localhost:5173' } })).response.status).toBe(201);
+    expect(
+      (await api.POST('/v1/sites/{siteId}/origins', { params: { path }, body: { origin: 'http://localhost:5173' } }))
+        .response.status,
+    ).toBe(201);
   });
 });

@@ -39,7 +39,9 @@ describe('CORS per site', () => {
   });
 
   it('refuses the request itself from another origin, or from no browser at all', async () => {
-    const allowed = await platform.request('GET', `/v1/public/site?key=${a.publishableKey}`, { headers: { origin: a.origin } });
+    const allowed = await platform.request('GET', `/v1/public/site?key=${a.publishableKey}`, {
+      headers: { origin: a.origin },
+    });
     expect(allowed.status).toBe(200);
     expect(allowed.headers.get('access-control-allow-origin')).toBe(a.origin);
     for (const headers of [{ origin: 'https://elsewhere.example' }, {}]) {
@@ -51,7 +53,10 @@ describe('CORS per site', () => {
   });
 
   it('stops answering an origin once it is removed', async () => {
-    const added = await platform.request('POST', `/v1/sites/${a.siteId}/origins`, { token: a.token, body: { origin: 'https://temporary.example' } });
+    const added = await platform.request('POST', `/v1/sites/${a.siteId}/origins`, {
+      token: a.token,
+      body: { origin: 'https://temporary.example' },
+    });
     expect((await preflight(`/v1/public/site?key=${a.publishableKey}`, 'https://temporary.example')).status).toBe(204);
     await platform.request('DELETE', `/v1/sites/${a.siteId}/origins/${added.body.id}`, { token: a.token });
     expect((await preflight(`/v1/public/site?key=${a.publishableKey}`, 'https://temporary.example')).status).toBe(403);

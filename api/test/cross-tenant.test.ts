@@ -129,13 +129,17 @@ describe('a user of agency A, against every operation with agency B’s ids', ()
     const origins = await platform.request('GET', `/v1/sites/${b.siteId}/origins`, { token });
     expect(origins.body.data.map((o: { id: string }) => o.id)).toEqual([b.originId]);
     // B's publishable key still works from B's origin.
-    const site = await platform.request('GET', `/v1/public/site?key=${b.publishableKey}`, { headers: { origin: b.origin } });
+    const site = await platform.request('GET', `/v1/public/site?key=${b.publishableKey}`, {
+      headers: { origin: b.origin },
+    });
     expect(site.status).toBe(200);
     expect(site.body.id).toBe(b.siteId);
   });
 
   it('A’s publishable key does not open B’s site, and B’s origin cannot use A’s key', async () => {
-    const reply = await platform.request('GET', `/v1/public/site?key=${a.publishableKey}`, { headers: { origin: b.origin } });
+    const reply = await platform.request('GET', `/v1/public/site?key=${a.publishableKey}`, {
+      headers: { origin: b.origin },
+    });
     expect(reply.status).toBe(403);
     expect(reply.body.code).toBe('origin_not_allowed');
   });

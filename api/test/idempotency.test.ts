@@ -19,8 +19,16 @@ describe('Idempotency-Key', () => {
   it('replays the first response to a retry and creates once', async () => {
     const key = randomUUID();
     const name = `Retry ${key}`;
-    const first = await platform.request('POST', '/v1/clients', { token: a.token, body: { name }, headers: { 'idempotency-key': key } });
-    const again = await platform.request('POST', '/v1/clients', { token: a.token, body: { name }, headers: { 'idempotency-key': key } });
+    const first = await platform.request('POST', '/v1/clients', {
+      token: a.token,
+      body: { name },
+      headers: { 'idempotency-key': key },
+    });
+    const again = await platform.request('POST', '/v1/clients', {
+      token: a.token,
+      body: { name },
+      headers: { 'idempotency-key': key },
+    });
     expect(first.status).toBe(201);
     expect(again.status).toBe(201);
     expect(again.body).toEqual(first.body);
@@ -31,8 +39,16 @@ describe('Idempotency-Key', () => {
 
   it('refuses the same key with another body', async () => {
     const key = randomUUID();
-    await platform.request('POST', '/v1/clients', { token: a.token, body: { name: 'One' }, headers: { 'idempotency-key': key } });
-    const other = await platform.request('POST', '/v1/clients', { token: a.token, body: { name: 'Two' }, headers: { 'idempotency-key': key } });
+    await platform.request('POST', '/v1/clients', {
+      token: a.token,
+      body: { name: 'One' },
+      headers: { 'idempotency-key': key },
+    });
+    const other = await platform.request('POST', '/v1/clients', {
+      token: a.token,
+      body: { name: 'Two' },
+      headers: { 'idempotency-key': key },
+    });
     expect(other.status).toBe(409);
     expect(other.body.code).toBe('idempotency_key_reused');
   });
@@ -42,7 +58,11 @@ describe('Idempotency-Key', () => {
     const name = `Concurrent ${key}`;
     const replies = await Promise.all(
       Array.from({ length: 8 }, () =>
-        platform.request('POST', '/v1/clients', { token: a.token, body: { name }, headers: { 'idempotency-key': key } }),
+        platform.request('POST', '/v1/clients', {
+          token: a.token,
+          body: { name },
+          headers: { 'idempotency-key': key },
+        }),
       ),
     );
     expect(replies.map((r) => r.status)).toEqual(Array(8).fill(201));
@@ -53,8 +73,16 @@ describe('Idempotency-Key', () => {
   it('keeps keys apart per caller', async () => {
     const key = randomUUID();
     const other = await platform.signUp('Other');
-    const mine = await platform.request('POST', '/v1/clients', { token: a.token, body: { name: 'Same' }, headers: { 'idempotency-key': key } });
-    const theirs = await platform.request('POST', '/v1/clients', { token: other.token, body: { name: 'Same' }, headers: { 'idempotency-key': key } });
+    const mine = await platform.request('POST', '/v1/clients', {
+      token: a.token,
+      body: { name: 'Same' },
+      headers: { 'idempotency-key': key },
+    });
+    const theirs = await platform.request('POST', '/v1/clients', {
+      token: other.token,
+      body: { name: 'Same' },
+      headers: { 'idempotency-key': key },
+    });
     expect(theirs.status).toBe(201);
     expect(theirs.body.id).not.toBe(mine.body.id);
     expect(theirs.headers.get('idempotent-replayed')).toBeNull();
@@ -63,8 +91,16 @@ describe('Idempotency-Key', () => {
   it('never stores a one-time secret: a replayed key creation shows none', async () => {
     const key = randomUUID();
     const body = { type: 'secret', name: 'ci', scopes: ['sites:read'] };
-    const first = await platform.request('POST', '/v1/keys', { token: a.token, body, headers: { 'idempotency-key': key } });
-    const again = await platform.request('POST', '/v1/keys', { token: a.token, body, headers: { 'idempotency-key': key } });
+    const first = await platform.request('POST', '/v1/keys', {
+      token: a.token,
+      body,
+      headers: { 'idempotency-key': key },
+    });
+    const again = await platform.request('POST', '/v1/keys', {
+      token: a.token,
+      body,
+      headers: { 'idempotency-key': key },
+    });
     expect(first.body.secret).toMatch(/^sk_/);
     expect(again.body).toEqual({ ...first.body, secret: null });
     const stored = await platform.db.knex('idempotency_keys').where({ key }).first();
@@ -79,7 +115,9 @@ describe('Idempotency-Key', () => {
     expect(first.status).toBe(201);
     expect(again.body.agency.id).toBe(first.body.agency.id);
     expect(again.body.session.token).toBeNull();
-    const sessions = await platform.request('POST', '/v1/sessions', { body: { email: body.owner.email, password: body.owner.password } });
+    const sessions = await platform.request('POST', '/v1/sessions', {
+      body: { email: body.owner.email, password: body.owner.password },
+    });
     expect(sessions.body.agencies).toHaveLength(1);
   });
 });

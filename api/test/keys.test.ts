@@ -88,15 +88,22 @@ describe('keys', () => {
 
   it('rotates without overlap: the old key stops at once', async () => {
     const old = await secretKey(['clients:read']);
-    const rotated = await platform.request('POST', `/v1/keys/${old.id}/rotate`, { token: a.token, body: { overlap_seconds: 0 } });
+    const rotated = await platform.request('POST', `/v1/keys/${old.id}/rotate`, {
+      token: a.token,
+      body: { overlap_seconds: 0 },
+    });
     expect((await platform.request('GET', '/v1/clients', { token: old.secret })).status).toBe(401);
     expect((await platform.request('GET', '/v1/clients', { token: rotated.body.secret })).status).toBe(200);
   });
 
   it('keeps publishable keys to the public endpoints and secret keys out of URLs', async () => {
-    const asBearer = await platform.request('GET', '/v1/clients', { headers: { authorization: `Bearer ${a.publishableKey}` } });
+    const asBearer = await platform.request('GET', '/v1/clients', {
+      headers: { authorization: `Bearer ${a.publishableKey}` },
+    });
     expect(asBearer.status).toBe(401);
-    const secretInUrl = await platform.request('GET', `/v1/public/site?key=${a.secretKey}`, { headers: { origin: a.origin } });
+    const secretInUrl = await platform.request('GET', `/v1/public/site?key=${a.secretKey}`, {
+      headers: { origin: a.origin },
+    });
     expect(secretInUrl.status).toBe(401);
     const secretOnPublic = await platform.request('GET', '/v1/public/site', { token: a.secretKey });
     expect(secretOnPublic.status).toBe(403);

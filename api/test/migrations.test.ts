@@ -17,9 +17,8 @@ afterAll(async () => {
 });
 
 const tables = async () =>
-  (
-    await db.knex.raw(`SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename NOT LIKE 'knex\\_%'`)
-  ).rows.length as number;
+  (await db.knex.raw(`SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename NOT LIKE 'knex\\_%'`))
+    .rows.length as number;
 
 describe('migrations', () => {
   it('apply in order, roll all the way back, and apply again', async () => {

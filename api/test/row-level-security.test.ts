@@ -53,7 +53,9 @@ describe('row-level security', () => {
   });
 
   it('runs requests as a role that is no superuser and cannot bypass row-level security', async () => {
-    const { rows } = await platform.db.knex.raw('SELECT rolsuper, rolbypassrls FROM pg_roles WHERE rolname = ?', [APP_ROLE]);
+    const { rows } = await platform.db.knex.raw('SELECT rolsuper, rolbypassrls FROM pg_roles WHERE rolname = ?', [
+      APP_ROLE,
+    ]);
     expect(rows).toEqual([{ rolsuper: false, rolbypassrls: false }]);
     const current = await asTenant(NO_TENANT, async (tx) => (await tx.raw('SELECT current_user AS name')).rows[0].name);
     expect(current).toBe(APP_ROLE);
@@ -72,7 +74,9 @@ describe('row-level security', () => {
     const agencies = await asTenant({ agencyId: a.agencyId, clientId: null }, (tx) => tx('agencies').pluck('id'));
     expect(agencies).toEqual([a.agencyId]);
     for (const table of ['clients', 'sites', 'site_origins', 'memberships', 'api_keys', 'sessions']) {
-      const owners = await asTenant({ agencyId: a.agencyId, clientId: null }, (tx) => tx(table).distinct().pluck('agency_id'));
+      const owners = await asTenant({ agencyId: a.agencyId, clientId: null }, (tx) =>
+        tx(table).distinct().pluck('agency_id'),
+      );
       expect(owners, table).toEqual([a.agencyId]);
     }
     const users = await asTenant({ agencyId: a.agencyId, clientId: null }, (tx) => tx('users').pluck('id'));
@@ -82,8 +86,13 @@ describe('row-level security', () => {
 
   it('narrows a client-limited tenant to that client', async () => {
     const other = await platform.request('POST', '/v1/clients', { token: a.token, body: { name: 'Other client' } });
-    await platform.request('POST', '/v1/sites', { token: a.token, body: { client_id: other.body.id, name: 'other.example' } });
-    const sites = await asTenant({ agencyId: a.agencyId, clientId: a.clientId }, (tx) => tx('sites').pluck('client_id'));
+    await platform.request('POST', '/v1/sites', {
+      token: a.token,
+      body: { client_id: other.body.id, name: 'other.example' },
+    });
+    const sites = await asTenant({ agencyId: a.agencyId, clientId: a.clientId }, (tx) =>
+      tx('sites').pluck('client_id'),
+    );
     expect(sites).toEqual([a.clientId]);
     const clients = await asTenant({ agencyId: a.agencyId, clientId: a.clientId }, (tx) => tx('clients').pluck('id'));
     expect(clients).toEqual([a.clientId]);

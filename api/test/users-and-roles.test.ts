@@ -79,9 +79,15 @@ describe('roles', () => {
     const client = await platform.request('POST', '/v1/clients', { token: member.token, body: { name: 'x' } });
     expect(client.status).toBe(403);
     expect(client.body.code).toBe('insufficient_scope');
-    const site = await platform.request('POST', '/v1/sites', { token: member.token, body: { client_id: a.clientId, name: 's' } });
+    const site = await platform.request('POST', '/v1/sites', {
+      token: member.token,
+      body: { client_id: a.clientId, name: 's' },
+    });
     expect(site.status).toBe(201);
-    const key = await platform.request('POST', '/v1/keys', { token: member.token, body: { type: 'publishable', name: 'k', site_id: a.siteId } });
+    const key = await platform.request('POST', '/v1/keys', {
+      token: member.token,
+      body: { type: 'publishable', name: 'k', site_id: a.siteId },
+    });
     expect(key.status).toBe(403);
   });
 
@@ -92,9 +98,15 @@ describe('roles', () => {
     expect(clients.body.data.map((c: { id: string }) => c.id)).toEqual([a.clientId]);
     expect((await platform.request('GET', `/v1/clients/${other.body.id}`, { token: admin.token })).status).toBe(404);
 
-    const own = await platform.request('POST', '/v1/sites', { token: admin.token, body: { client_id: a.clientId, name: 'own' } });
+    const own = await platform.request('POST', '/v1/sites', {
+      token: admin.token,
+      body: { client_id: a.clientId, name: 'own' },
+    });
     expect(own.status).toBe(201);
-    const foreign = await platform.request('POST', '/v1/sites', { token: admin.token, body: { client_id: other.body.id, name: 'x' } });
+    const foreign = await platform.request('POST', '/v1/sites', {
+      token: admin.token,
+      body: { client_id: other.body.id, name: 'x' },
+    });
     expect(foreign.status).toBe(404);
 
     const colleague = await platform.request('POST', '/v1/users', {
@@ -112,7 +124,10 @@ describe('roles', () => {
     const users = await platform.request('GET', '/v1/users?limit=100', { token: admin.token });
     expect(users.body.data.every((u: { client_id: string }) => u.client_id === a.clientId)).toBe(true);
 
-    const key = await platform.request('POST', '/v1/keys', { token: admin.token, body: { type: 'secret', name: 'k', scopes: ['sites:read'] } });
+    const key = await platform.request('POST', '/v1/keys', {
+      token: admin.token,
+      body: { type: 'secret', name: 'k', scopes: ['sites:read'] },
+    });
     expect(key.status).toBe(201);
     expect(key.body.client_id).toBe(a.clientId);
     const keySites = await platform.request('GET', '/v1/sites?limit=100', { token: key.body.secret });
@@ -122,7 +137,9 @@ describe('roles', () => {
   it('client member: reads, writes nothing', async () => {
     const member = await userWith('client_member', a.clientId);
     expect((await platform.request('GET', `/v1/sites/${a.siteId}`, { token: member.token })).status).toBe(200);
-    expect((await platform.request('PATCH', `/v1/sites/${a.siteId}`, { token: member.token, body: { name: 'x' } })).status).toBe(403);
+    expect(
+      (await platform.request('PATCH', `/v1/sites/${a.siteId}`, { token: member.token, body: { name: 'x' } })).status,
+    ).toBe(403);
   });
 
   it('agency admin: cannot make owners nor delete the agency', async () => {
@@ -132,13 +149,19 @@ describe('roles', () => {
       body: { email: `${randomUUID()}@example.com`, name: 'o', role: 'agency_owner' },
     });
     expect(owner.status).toBe(403);
-    const demote = await platform.request('PATCH', `/v1/users/${a.ownerId}`, { token: admin.token, body: { role: 'agency_member' } });
+    const demote = await platform.request('PATCH', `/v1/users/${a.ownerId}`, {
+      token: admin.token,
+      body: { role: 'agency_member' },
+    });
     expect(demote.status).toBe(403);
     expect((await platform.request('DELETE', `/v1/agencies/${a.agencyId}`, { token: admin.token })).status).toBe(403);
   });
 
   it('keeps the last owner, and ends removed users’ sessions', async () => {
-    const demote = await platform.request('PATCH', `/v1/users/${a.ownerId}`, { token: a.token, body: { role: 'agency_admin' } });
+    const demote = await platform.request('PATCH', `/v1/users/${a.ownerId}`, {
+      token: a.token,
+      body: { role: 'agency_admin' },
+    });
     expect(demote.status).toBe(409);
     expect(demote.body.code).toBe('last_owner');
     expect((await platform.request('DELETE', `/v1/users/${a.ownerId}`, { token: a.token })).status).toBe(409);
@@ -156,7 +179,10 @@ describe('roles', () => {
     });
     expect(moved.status, moved.text).toBe(200);
     expect(moved.body).toMatchObject({ role: 'client_member', client_id: a.clientId, name: 'Moved' });
-    const missing = await platform.request('PATCH', `/v1/users/${user.id}`, { token: a.token, body: { role: 'client_admin', client_id: null } });
+    const missing = await platform.request('PATCH', `/v1/users/${user.id}`, {
+      token: a.token,
+      body: { role: 'client_admin', client_id: null },
+    });
     expect(missing.status).toBe(400);
     expect(missing.body.errors[0].path).toBe('/body/client_id');
   });

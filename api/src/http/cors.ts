@@ -20,7 +20,10 @@ export function preflight(knex: Knex, operations: OperationInfo[]): RequestHandl
     const key = typeof req.query.key === 'string' ? req.query.key : null;
     const allowed = methods.length > 0 && origin && key ? await publishableKeyOrigins(knex, key) : [];
     if (!origin || !allowed.includes(origin)) {
-      throw forbidden('origin_not_allowed', 'Cross-origin requests are allowed to public endpoints, from the site\'s allowed origins only.');
+      throw forbidden(
+        'origin_not_allowed',
+        "Cross-origin requests are allowed to public endpoints, from the site's allowed origins only.",
+      );
     }
     allowOrigin(res, origin);
     res.set({

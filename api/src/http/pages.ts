@@ -12,7 +12,8 @@ const scalarBundle = require.resolve('@scalar/api-reference/browser/standalone.j
 
 // Pages get a strict policy; the API reference needs inline styles (its UI framework sets them).
 const STRICT_CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'";
-const DOCS_CSP = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self' data:; object-src 'none'";
+const DOCS_CSP =
+  "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self' data:; object-src 'none'";
 
 const DOCS_HTML = `<!doctype html>
 <html lang="en">

@@ -37,7 +37,10 @@ export function resolve<T>(spec: OpenApiDocument, value: T | { $ref: string }): 
     current = ref
       .slice(2)
       .split('/')
-      .reduce<unknown>((node, part) => (node as Record<string, unknown>)[part.replace(/~1/g, '/').replace(/~0/g, '~')], spec);
+      .reduce<unknown>(
+        (node, part) => (node as Record<string, unknown>)[part.replace(/~1/g, '/').replace(/~0/g, '~')],
+        spec,
+      );
   }
   return current as T;
 }
@@ -52,7 +55,9 @@ export function listOperations(spec: OpenApiDocument): OperationInfo[] {
       if (!operation) continue;
       const own = (operation.parameters ?? []).map((p) => resolve<ParameterObject>(spec, p));
       const parameters = [...pathParameters.filter((p) => !own.some((o) => o.name === p.name)), ...own];
-      const requestBody = operation.requestBody ? resolve<OpenAPIV3_1.RequestBodyObject>(spec, operation.requestBody) : null;
+      const requestBody = operation.requestBody
+        ? resolve<OpenAPIV3_1.RequestBodyObject>(spec, operation.requestBody)
+        : null;
       const schema = requestBody?.content['application/json']?.schema;
       operations.push({
         id: operation.operationId!,

@@ -30,7 +30,12 @@ export const agencyHandlers: Pick<
     const agencyId = uuidv7();
     await enterTenant({ agencyId, clientId: null });
     const [agency] = await tx('agencies').insert({ id: agencyId, name: body.name }).returning(AGENCY);
-    await tx('memberships').insert({ id: uuidv7(), agency_id: agencyId, user_id: account.user_id, role: 'agency_owner' });
+    await tx('memberships').insert({
+      id: uuidv7(),
+      agency_id: agencyId,
+      user_id: account.user_id,
+      role: 'agency_owner',
+    });
     const user = await tx('users').where({ id: account.user_id }).first('id', 'email', 'name');
     const agencies = await membershipsOf(tx, account.user_id);
     const membership = agencies.find((a) => a.agency_id === agencyId)!;

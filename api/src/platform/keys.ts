@@ -6,7 +6,18 @@ import { paginate } from '../http/pagination.js';
 import { hashToken, newToken, tokenPrefix } from './secrets.js';
 
 type Key = Schemas['Key'];
-const KEY = ['id', 'type', 'name', 'prefix', 'site_id', 'client_id', 'scopes', 'created_at', 'expires_at', 'revoked_at'];
+const KEY = [
+  'id',
+  'type',
+  'name',
+  'prefix',
+  'site_id',
+  'client_id',
+  'scopes',
+  'created_at',
+  'expires_at',
+  'revoked_at',
+];
 
 /** A secret key never carries more than whoever creates (or rotates) it holds. */
 function assertMayGrant(principal: Principal, scopes: Scope[]) {
@@ -18,7 +29,14 @@ function assertMayGrant(principal: Principal, scopes: Scope[]) {
 
 async function insertKey(
   tx: Knex.Transaction,
-  fields: { agency_id: string; type: Key['type']; name: string; site_id: string | null; client_id: string | null; scopes: Scope[] },
+  fields: {
+    agency_id: string;
+    type: Key['type'];
+    name: string;
+    site_id: string | null;
+    client_id: string | null;
+    scopes: Scope[];
+  },
 ): Promise<Key> {
   const secret = newToken(fields.type === 'publishable' ? 'pk' : 'sk');
   const [key] = await tx('api_keys')
@@ -44,8 +62,10 @@ export const keyHandlers: Pick<Handlers, 'listKeys' | 'createKey' | 'getKey' | '
   async createKey({ tx, agencyId, principal, body }) {
     if (body.type === 'publishable') {
       if (!body.site_id) throw invalidField('site_id', 'is required for a publishable key');
-      if (body.scopes) throw invalidField('scopes', 'must not be set: publishable keys reach the public endpoints only');
-      if (body.client_id) throw invalidField('client_id', "must not be set: a publishable key belongs to its site's client");
+      if (body.scopes)
+        throw invalidField('scopes', 'must not be set: publishable keys reach the public endpoints only');
+      if (body.client_id)
+        throw invalidField('client_id', "must not be set: a publishable key belongs to its site's client");
       const site = await tx('sites').where({ id: body.site_id }).first('client_id');
       if (!site) throw notFound('site');
       const key = await insertKey(tx, {

@@ -60,7 +60,10 @@ export const sessionHandlers: Pick<Handlers, 'createSession' | 'deleteCurrentSes
     const agencies = await membershipsOf(tx, user.id);
     const membership = body.agency_id ? agencies.find((a) => a.agency_id === body.agency_id) : agencies[0];
     if (!membership) {
-      throw forbidden('not_a_member', body.agency_id ? 'You are not a member of that agency.' : 'You belong to no agency.');
+      throw forbidden(
+        'not_a_member',
+        body.agency_id ? 'You are not a member of that agency.' : 'You belong to no agency.',
+      );
     }
     await enterTenant({ agencyId: membership.agency_id, clientId: membership.client_id });
     return { status: 201, body: await openSession(tx, user, membership, agencies) };

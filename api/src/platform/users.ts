@@ -44,7 +44,8 @@ async function clientFor(tx: Knex.Transaction, role: Role, clientId: string | nu
 async function assertNotLastOwner(tx: Knex.Transaction, user: User) {
   if (user.role !== 'agency_owner') return;
   const owners = await tx('memberships').where({ role: 'agency_owner' }).count({ count: '*' }).first();
-  if (Number(owners?.count) <= 1) throw conflict('last_owner', 'An agency keeps at least one owner: make someone else owner first.');
+  if (Number(owners?.count) <= 1)
+    throw conflict('last_owner', 'An agency keeps at least one owner: make someone else owner first.');
 }
 
 export const userHandlers: Pick<Handlers, 'listUsers' | 'createUser' | 'getUser' | 'updateUser' | 'deleteUser'> = {
@@ -83,10 +84,15 @@ export const userHandlers: Pick<Handlers, 'listUsers' | 'createUser' | 'getUser'
       assertMayManage(principal, user.role);
       assertMayManage(principal, role);
       if (role !== 'agency_owner') await assertNotLastOwner(tx, user);
-      const clientId = await clientFor(tx, role, body.client_id === undefined ? isClientRole(role) ? user.client_id : null : body.client_id);
+      const clientId = await clientFor(
+        tx,
+        role,
+        body.client_id === undefined ? (isClientRole(role) ? user.client_id : null) : body.client_id,
+      );
       await tx('memberships').where({ user_id: user.id }).update({ role, client_id: clientId });
     }
-    if (body.name !== undefined) await tx('users').where({ id: user.id }).update({ name: body.name, updated_at: tx.fn.now() });
+    if (body.name !== undefined)
+      await tx('users').where({ id: user.id }).update({ name: body.name, updated_at: tx.fn.now() });
     return { status: 200, body: await findUser(tx, user.id) };
   },
 

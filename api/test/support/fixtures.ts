@@ -47,7 +47,11 @@ export async function populateAgency(platform: TestPlatform, name: string): Prom
     name: 'server',
     scopes: ALL_SCOPES,
   });
-  const publishable = await created(platform, token, '/v1/keys', { type: 'publishable', name: 'web', site_id: site.id });
+  const publishable = await created(platform, token, '/v1/keys', {
+    type: 'publishable',
+    name: 'web',
+    site_id: site.id,
+  });
   return {
     ...owner,
     ownerId: owner.userId,

@@ -1,0 +1,20 @@
+import js from '@eslint/js';
+import lit from 'eslint-plugin-lit';
+import tseslint from 'typescript-eslint';
+
+export default tseslint.config(
+  { ignores: ['**/node_modules/', '**/dist/', '.data/', 'coverage/', 'storybook-static/', 'test-results/'] },
+  js.configs.recommended,
+  tseslint.configs.recommended,
+  {
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+    },
+  },
+  // Lit elements (components/, loader/): template and property rules.
+  { files: ['components/**/*.ts', 'loader/**/*.ts'], ...lit.configs['flat/recommended'] },
+  {
+    files: ['examples/**/*.js'],
+    languageOptions: { globals: { document: 'readonly', fetch: 'readonly', window: 'readonly' } },
+  },
+);

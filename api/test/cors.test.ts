@@ -44,7 +44,7 @@ describe('CORS per site', () => {
     });
     expect(allowed.status).toBe(200);
     expect(allowed.headers.get('access-control-allow-origin')).toBe(a.origin);
-    for (const headers of [{ origin: 'https://elsewhere.example' }, {}]) {
+    for (const headers of [{ origin: 'https://elsewhere.example' }, {}] as Record<string, string>[]) {
       const refused = await platform.request('GET', `/v1/public/site?key=${a.publishableKey}`, { headers });
       expect(refused.status).toBe(403);
       expect(refused.body.code).toBe('origin_not_allowed');

@@ -29,7 +29,12 @@ const DATABASE_ERRORS: Record<string, () => Problem> = {
   '42501': () => new Problem(404, 'not_found', 'Not found', 'A resource this request refers to does not exist.'),
   // character_not_in_repertoire: a string with a NUL character, which a text column cannot hold.
   '22021': () =>
-    new Problem(400, 'validation_failed', 'Bad request', 'A string contains a NUL character (\\u0000), which is not allowed.'),
+    new Problem(
+      400,
+      'validation_failed',
+      'Bad request',
+      'A string contains a NUL character (\\u0000), which is not allowed.',
+    ),
 };
 
 const VALIDATOR_CODES: Record<number, [string, string]> = {
@@ -49,8 +54,18 @@ function toProblem(error: unknown): Problem | null {
   const validation = error as ValidatorError;
   const known = typeof validation.status === 'number' ? VALIDATOR_CODES[validation.status] : undefined;
   if (known && Array.isArray(validation.errors)) {
-    const errors = validation.errors.map(({ path, message }) => ({ path: path.replace(/\./g, '/'), message }));
-    const detail = errors.map((e) => `${e.path} ${e.message}`).join('; ') || validation.message;
+    // The validator says `/params/x` and `/headers/x`; the spec's Problem documents `/path/x` and `/header/x`.
+    const errors = validation.errors.map(({ path, message }) => ({
+      path: path
+        .replace(/\./g, '/')
+        .replace(/^\/params\//, '/path/')
+        .replace(/^\/headers\//, '/header/'),
+      message,
+    }));
+    const detail =
+      validation.status === 415
+        ? 'Send the body as application/json.'
+        : errors.map((e) => `${e.path} ${e.message}`).join('; ') || validation.message;
     return new Problem(validation.status, known[0], known[1], detail, errors);
   }
   return clientError(error);
@@ -61,13 +76,20 @@ function clientError(error: unknown): Problem | null {
   const { status, expose, code } = (error ?? {}) as { status?: unknown; expose?: unknown; code?: unknown };
   if (typeof status !== 'number' || status < 400 || status > 499) return null;
   // The router could not percent-decode a path segment (`/v1/sites/%E0%A4%A`).
-  if (error instanceof URIError) return new Problem(400, 'malformed_url', 'Bad request', 'The URL is not validly percent-encoded.');
+  if (error instanceof URIError)
+    return new Problem(400, 'malformed_url', 'Bad request', 'The URL is not validly percent-encoded.');
   // A body that does not inflate as its Content-Encoding says (zlib's Z_DATA_ERROR …).
   if (typeof code === 'string' && code.startsWith('Z_')) {
     return new Problem(400, 'malformed_body', 'Bad request', 'The body is not encoded as its Content-Encoding says.');
   }
   // Any other error http-errors marks as safe to show.
-  if (expose === true) return new Problem(status, 'bad_request', STATUS_CODES[status] ?? 'Bad request', 'The request cannot be processed.');
+  if (expose === true)
+    return new Problem(
+      status,
+      'bad_request',
+      STATUS_CODES[status] ?? 'Bad request',
+      'The request cannot be processed.',
+    );
   return null;
 }
 
@@ -80,5 +102,8 @@ export const errorHandler: ErrorRequestHandler = (error, req, res, next) => {
     problem = new Problem(500, 'internal_error', 'Internal server error', 'Something went wrong on our side.');
   }
   res.set(problem.headers);
-  res.status(problem.status).type('application/problem+json').json(problemBody(problem, String(req.id)));
+  res
+    .status(problem.status)
+    .type('application/problem+json')
+    .json(problemBody(problem, String(req.id)));
 };

@@ -26,7 +26,14 @@ export function lockDataDir(dir: string): () => void {
   const file = path.join(dir, 'dramac.lock');
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
-      fs.writeFileSync(file, String(process.pid), { flag: 'wx' });
+      // Write the pid first, then link it into place: the lock file never exists without its pid.
+      const claim = `${file}.${process.pid}`;
+      fs.writeFileSync(claim, String(process.pid));
+      try {
+        fs.linkSync(claim, file);
+      } finally {
+        fs.rmSync(claim, { force: true });
+      }
       held.add(file);
       return () => {
         held.delete(file);

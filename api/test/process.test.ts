@@ -1,0 +1,236 @@
+import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { DataDirInUseError, lockDataDir } from '../src/db/lock.js';
+import { freshDatabase } from './support/database.js';
+import { call, cleanUp, spawnServer, startServer, tempDir, withTimeout } from './support/process.js';
+import type { ServerProcess } from './support/process.js';
+
+// The real server as `npm start` runs it: a child process per server, talked to over HTTP.
+
+const PASSWORD = 'correct horse battery';
+const POSTGRES = Boolean(process.env.DATABASE_URL);
+
+afterEach(cleanUp);
+afterAll(cleanUp);
+
+async function signUp(server: ServerProcess): Promise<{ email: string; token: string }> {
+  const email = `${randomUUID()}@example.com`;
+  const reply = await call(server, 'POST', '/v1/agencies', {
+    body: { name: 'Process Agency', owner: { email, name: 'Owner', password: PASSWORD } },
+  });
+  expect(reply.status, reply.text).toBe(201);
+  expect(reply.body.session.token).toMatch(/^ses_/);
+  return { email, token: reply.body.session.token };
+}
+
+async function signIn(server: ServerProcess, email: string): Promise<string> {
+  const reply = await call(server, 'POST', '/v1/sessions', { body: { email, password: PASSWORD } });
+  expect(reply.status, reply.text).toBe(201);
+  return reply.body.token;
+}
+
+async function createClient(server: ServerProcess, token: string, name: string): Promise<string> {
+  const reply = await call(server, 'POST', '/v1/clients', { token, body: { name } });
+  expect(reply.status, reply.text).toBe(201);
+  return reply.body.id;
+}
+
+async function clientNames(server: ServerProcess, token: string): Promise<string[]> {
+  const reply = await call(server, 'GET', '/v1/clients', { token });
+  expect(reply.status, reply.text).toBe(200);
+  return reply.body.data.map((client: { name: string }) => client.name);
+}
+
+describe('the server process', () => {
+  it(`keeps its data across a SIGTERM restart (${POSTGRES ? 'PostgreSQL via DATABASE_URL' : 'embedded PGlite'})`, async () => {
+    const database = await freshDatabase();
+    try {
+      const dataDir = tempDir();
+      const env = { DATA_DIR: dataDir, DATABASE_URL: database.databaseUrl ?? undefined };
+      expect(Boolean(database.databaseUrl)).toBe(POSTGRES);
+
+      const first = await startServer(env);
+      expect(first.stdout()).toContain(
+        POSTGRES ? 'starting on PostgreSQL (DATABASE_URL)' : `starting on embedded PGlite in ${dataDir}`,
+      );
+      const { email, token } = await signUp(first);
+      const clientId = await createClient(first, token, 'Survivor');
+      expect(await first.stop('SIGTERM')).toEqual({ code: 0, signal: null });
+      expect(first.stdout()).toContain('SIGTERM received');
+      // A clean stop releases the embedded lock; PostgreSQL mode never touches the data directory.
+      expect(fs.existsSync(path.join(dataDir, 'dramac.lock'))).toBe(false);
+      if (POSTGRES) expect(fs.readdirSync(dataDir)).toEqual([]);
+
+      const second = await startServer(env);
+      const newToken = await signIn(second, email);
+      expect(newToken).not.toBe(token);
+      const listed = await call(second, 'GET', '/v1/clients', { token: newToken });
+      expect(listed.status).toBe(200);
+      expect(listed.body.data).toEqual([expect.objectContaining({ id: clientId, name: 'Survivor' })]);
+      // The old session was stored too, so it still works.
+      expect(await clientNames(second, token)).toEqual(['Survivor']);
+      expect(await second.stop('SIGTERM')).toEqual({ code: 0, signal: null });
+    } finally {
+      await cleanUp();
+      await database.drop();
+    }
+  }, 60_000);
+
+  it('refuses a second process on the same data directory; the first keeps serving', async () => {
+    const dataDir = tempDir();
+    const env = { DATA_DIR: dataDir, DATABASE_URL: undefined };
+    const first = await startServer(env);
+    const { token } = await signUp(first);
+    await createClient(first, token, 'Before');
+
+    const second = await spawnServer(env);
+    const exit = await withTimeout(second.exited, 10_000, 'the second process to give up');
+    expect(exit.code).toBe(1);
+    expect(second.stderr()).toContain(dataDir);
+    expect(second.stderr()).toMatch(/in use/);
+    expect(second.stderr()).toContain(`pid ${first.pid}`);
+    expect(second.stdout()).not.toContain('ready at');
+
+    // The refused process left the lock, and the data, to its owner.
+    expect(fs.readFileSync(path.join(dataDir, 'dramac.lock'), 'utf8')).toBe(String(first.pid));
+    expect(first.exit()).toBeNull();
+    const ready = await call(first, 'GET', '/readyz');
+    expect(ready.status).toBe(200);
+    await createClient(first, token, 'After');
+    expect(await clientNames(first, token)).toEqual(['Before', 'After']);
+    expect(await first.stop('SIGTERM')).toEqual({ code: 0, signal: null });
+  }, 60_000);
+
+  it('starts after a SIGKILL, taking over the stale lock, with the committed data', async () => {
+    const dataDir = tempDir();
+    const lockFile = path.join(dataDir, 'dramac.lock');
+    const env = { DATA_DIR: dataDir, DATABASE_URL: undefined };
+    const first = await startServer(env);
+    const { email, token } = await signUp(first);
+    await createClient(first, token, 'Committed');
+    expect(await first.stop('SIGKILL')).toEqual({ code: null, signal: 'SIGKILL' });
+    // The lock of the killed process is still there…
+    expect(fs.readFileSync(lockFile, 'utf8')).toBe(String(first.pid));
+
+    const second = await startServer(env);
+    // …and now belongs to the new one.
+    expect(fs.readFileSync(lockFile, 'utf8')).toBe(String(second.pid));
+    const newToken = await signIn(second, email);
+    expect(await clientNames(second, newToken)).toEqual(['Committed']);
+    await createClient(second, newToken, 'Committed again');
+    expect(await second.stop('SIGKILL')).toEqual({ code: null, signal: 'SIGKILL' });
+
+    // A container restarts its server with the same pid, so the stale lock can hold the new process's own
+    // pid. The shell writes its pid, which the server keeps through `exec`, as that predecessor would have.
+    const third = await startServer(env, { shellPrelude: 'printf %s "$$" > "$DATA_DIR/dramac.lock"' });
+    expect(fs.readFileSync(lockFile, 'utf8')).toBe(String(third.pid));
+    expect(await clientNames(third, await signIn(third, email))).toEqual(['Committed', 'Committed again']);
+    expect(await third.stop('SIGTERM')).toEqual({ code: 0, signal: null });
+    expect(fs.existsSync(lockFile)).toBe(false);
+  }, 60_000);
+
+  it.each([
+    ['PORT', 'abc'],
+    ['DATABASE_URL', 'mysql://x'],
+    ['PUBLIC_URL', 'notaurl'],
+    ['LOG_LEVEL', 'loud'],
+  ])('stops start-up with exit code 1 on a bad %s (%s)', async (variable, value) => {
+    const dataDir = tempDir();
+    const server = await spawnServer({ DATA_DIR: dataDir, DATABASE_URL: undefined, [variable]: value });
+    const exit = await withTimeout(server.exited, 20_000, 'the process to refuse its configuration');
+    expect(exit).toEqual({ code: 1, signal: null });
+    expect(server.stderr()).toContain('bad configuration');
+    expect(server.stderr()).toContain(`${variable}:`);
+    expect(server.stderr()).not.toMatch(/\n\s+at /); // a message, not a stack trace
+    expect(server.stdout()).not.toContain('ready at');
+    // Refused before it touched anything.
+    expect(fs.readdirSync(dataDir)).toEqual([]);
+  });
+
+  it('drains an in-flight request on SIGTERM, fails readiness meanwhile, then exits 0', async () => {
+    const server = await startServer({ DATA_DIR: tempDir(), DATABASE_URL: undefined });
+    expect(server.stdout()).toContain(`/docs`);
+    expect(server.stdout()).toContain(`/openapi.json`);
+    expect(server.stdout()).toContain(`/readyz`);
+    const { token } = await signUp(server);
+
+    const body = JSON.stringify({ name: 'Slow client' });
+    const half = Math.floor(body.length / 2);
+    // A keep-alive client, as a proxy or SDK would be: the server must still let go of the connection.
+    const agent = new http.Agent({ keepAlive: true });
+    const request = http.request(`${server.url}/v1/clients`, {
+      agent,
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${token}`,
+        'content-type': 'application/json',
+        'content-length': Buffer.byteLength(body),
+      },
+    });
+    const response = new Promise<{ status: number; connection?: string; text: string }>((resolve, reject) => {
+      request.once('error', reject);
+      request.once('response', (res) => {
+        let text = '';
+        res.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
+        res.once('end', () => resolve({ status: res.statusCode!, connection: res.headers.connection, text }));
+        res.once('error', reject);
+      });
+    });
+    const connected = new Promise<void>((resolve) =>
+      request.once('socket', (socket) => (socket.connecting ? socket.once('connect', () => resolve()) : resolve())),
+    );
+    request.flushHeaders();
+    request.write(body.slice(0, half));
+    await connected;
+    // Let the server read the headers and half the body before the signal.
+    await new Promise((resolve) => setTimeout(resolve, 250));
+
+    server.child.kill('SIGTERM');
+    await withTimeout(
+      (async () => {
+        while (!server.stdout().includes('SIGTERM received')) await new Promise((r) => setTimeout(r, 20));
+      })(),
+      5_000,
+      'the server to acknowledge SIGTERM',
+    );
+    // While draining, readiness must not pass on a new connection: 503 or refused.
+    const readiness = await new Promise<number | string>((resolve) => {
+      const probe = http.get(`${server.url}/readyz`, { agent: false }, (res) => {
+        res.resume();
+        resolve(res.statusCode!);
+      });
+      probe.once('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? error.message));
+      probe.setTimeout(2_000, () => probe.destroy(new Error('readiness probe timed out')));
+    });
+    expect([503, 'ECONNREFUSED']).toContain(readiness);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(server.exit()).toBeNull(); // still waiting for our request
+
+    request.end(body.slice(half));
+    const reply = await withTimeout(response, 10_000, 'the in-flight response');
+    expect(reply.status, reply.text).toBe(201);
+    expect(JSON.parse(reply.text)).toMatchObject({ name: 'Slow client' });
+    // The kept-alive connection is closed after its response instead of holding the shutdown (or serving
+    // more requests) until the keep-alive or drain timeout.
+    expect(reply.connection).toBe('close');
+    const startedWaiting = Date.now();
+    expect(await withTimeout(server.exited, 15_000, 'the drained server to exit')).toEqual({ code: 0, signal: null });
+    expect(Date.now() - startedWaiting).toBeLessThan(2_000);
+    agent.destroy();
+  }, 60_000);
+});
+
+describe('the data directory lock within one process', () => {
+  it('refuses a directory this process already holds, and frees it on unlock', () => {
+    const dataDir = tempDir();
+    const unlock = lockDataDir(dataDir);
+    expect(() => lockDataDir(dataDir)).toThrow(DataDirInUseError);
+    expect(() => lockDataDir(dataDir)).toThrow(`pid ${process.pid}`);
+    unlock();
+    expect(fs.existsSync(path.join(dataDir, 'dramac.lock'))).toBe(false);
+    lockDataDir(dataDir)();
+  });
+});

@@ -3,6 +3,8 @@ import path from 'node:path';
 /** Everything the server reads from the environment, parsed once at start-up. */
 export interface Config {
   port: number;
+  /** The interface to listen on. */
+  host: string;
   /** Where the embedded database keeps its files (ignored when `databaseUrl` is set). */
   dataDir: string;
   databaseUrl: string | null;
@@ -63,6 +65,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const base = env.INIT_CWD ?? process.cwd();
   return {
     port,
+    host: env.HOST || '0.0.0.0',
     dataDir: path.resolve(base, env.DATA_DIR || '.data'),
     databaseUrl,
     redisUrl: url(env, 'REDIS_URL', ['redis:', 'rediss:']),

@@ -39,7 +39,7 @@ export async function startPlatform(
       demoKey: demo?.publishableKey ?? null,
     });
     server = await new Promise<Server>((resolve, reject) => {
-      const listening = app.listen(config.port, '0.0.0.0', (error?: Error) =>
+      const listening = app.listen(config.port, config.host, (error?: Error) =>
         error ? reject(error) : resolve(listening),
       );
     });

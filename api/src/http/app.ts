@@ -36,6 +36,11 @@ export function createApp(options: AppOptions): { app: Express; lifecycle: Lifec
   app.use(
     pinoHttp({
       logger: options.logger,
+      // One short line per request: what was asked, and the outcome. Headers (and credentials) stay out.
+      serializers: {
+        req: (req: { id: unknown; method: string; url: string }) => ({ id: req.id, method: req.method, url: req.url }),
+        res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+      },
       genReqId(req, res) {
         const incoming = req.headers['x-request-id'];
         const id = typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();

@@ -40,6 +40,7 @@ export async function startTestPlatform(): Promise<TestPlatform> {
   const database = await freshDatabase();
   const config = loadConfig({
     PORT: '0',
+    HOST: '127.0.0.1',
     PUBLIC_URL: PLATFORM_ORIGIN,
     SEED_DEMO: 'false',
     ...(database.databaseUrl ? { DATABASE_URL: database.databaseUrl } : {}),

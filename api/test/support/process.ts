@@ -12,6 +12,7 @@ const MAIN = path.join(REPO_ROOT, 'api/src/main.ts');
 /** Variables the server reads; children get only what a test sets, never the runner's own values. */
 const SERVER_VARIABLES = [
   'PORT',
+  'HOST',
   'DATA_DIR',
   'DATABASE_URL',
   'REDIS_URL',
@@ -86,6 +87,7 @@ export async function spawnServer(
   const childEnv: NodeJS.ProcessEnv = { ...process.env };
   for (const name of SERVER_VARIABLES) delete childEnv[name];
   childEnv.PORT = String(port);
+  childEnv.HOST = '127.0.0.1';
   childEnv.LOG_LEVEL = 'warn';
   childEnv.SEED_DEMO = 'false';
   for (const [name, value] of Object.entries(env)) {

@@ -1,4 +1,5 @@
 import js from '@eslint/js';
+import globals from 'globals';
 import lit from 'eslint-plugin-lit';
 import tseslint from 'typescript-eslint';
 
@@ -13,8 +14,6 @@ export default tseslint.config(
   },
   // Lit elements (components/, loader/): template and property rules.
   { files: ['components/**/*.ts', 'loader/**/*.ts'], ...lit.configs['flat/recommended'] },
-  {
-    files: ['examples/**/*.js'],
-    languageOptions: { globals: { document: 'readonly', fetch: 'readonly', window: 'readonly' } },
-  },
+  { files: ['scripts/**/*.mjs', '*.js'], languageOptions: { globals: globals.node } },
+  { files: ['examples/**/*.js'], languageOptions: { globals: globals.browser } },
 );

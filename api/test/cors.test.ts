@@ -70,4 +70,17 @@ describe('CORS per site', () => {
     expect(own.status).toBe(200);
     expect((await platform.request('GET', '/v1/clients', { token: a.token })).status).toBe(200);
   });
+
+  it("treats a same-origin browser request (no Origin header) as coming from the platform's own origin", async () => {
+    const path = `/v1/public/site?key=${a.publishableKey}`;
+    const sameOrigin = { 'sec-fetch-site': 'same-origin' };
+    expect((await platform.request('GET', path, { headers: sameOrigin })).status).toBe(403);
+    const added = await platform.request('POST', `/v1/sites/${a.siteId}/origins`, {
+      token: a.token,
+      body: { origin: PLATFORM_ORIGIN },
+    });
+    expect((await platform.request('GET', path, { headers: sameOrigin })).status).toBe(200);
+    expect((await platform.request('GET', path, { headers: { 'sec-fetch-site': 'cross-site' } })).status).toBe(403);
+    await platform.request('DELETE', `/v1/sites/${a.siteId}/origins/${added.body.id}`, { token: a.token });
+  });
 });

@@ -5,7 +5,6 @@ import { ROLE_SCOPES } from '../platform/roles.js';
 import { hashToken, sameHash } from '../platform/secrets.js';
 import type { Principal, Role, Scope } from './operations.js';
 import { forbidden, unauthorized } from './problem.js';
-import { requestOrigin } from './origins.js';
 
 /** An operation's `security` list from the spec: any one requirement suffices. */
 export type SecurityRequirements = Record<string, string[]>[];
@@ -86,6 +85,8 @@ export async function authenticate(
   tx: Knex.Transaction,
   req: Request,
   requirements: SecurityRequirements,
+  /** Where the request comes from (see `requestOrigin`). */
+  origin: string | null,
 ): Promise<Principal> {
   const credential = credentialOf(req);
   const schemes = requirements.flatMap((requirement) => Object.keys(requirement));
@@ -109,7 +110,6 @@ export async function authenticate(
   if (!row) throw unauthorized('The credential is unknown, expired or revoked.');
 
   if (row.kind === 'publishable') {
-    const origin = requestOrigin(req);
     if (!origin || !row.allowed_origins?.includes(origin)) {
       throw forbidden(
         'origin_not_allowed',

@@ -1,7 +1,7 @@
 import type { RequestHandler } from 'express';
 import type { Knex } from 'knex';
 import { publishableKeyOrigins } from './auth.js';
-import { allowOrigin, requestOrigin } from './origins.js';
+import { allowOrigin, originHeader } from './origins.js';
 import { forbidden } from './problem.js';
 import type { OperationInfo } from './spec.js';
 
@@ -16,7 +16,7 @@ export function preflight(knex: Knex, operations: OperationInfo[]): RequestHandl
   const publicOperations = operations.filter((operation) => operation.security.some((r) => 'publishableKey' in r));
   return async (req, res) => {
     const methods = publicOperations.filter((operation) => operation.pattern.test(req.path)).map((o) => o.method);
-    const origin = requestOrigin(req);
+    const origin = originHeader(req); // preflights are always cross-origin, so they carry one
     const key = typeof req.query.key === 'string' ? req.query.key : null;
     const allowed = methods.length > 0 && origin && key ? await publishableKeyOrigins(knex, key) : [];
     if (!origin || !allowed.includes(origin)) {

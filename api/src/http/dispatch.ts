@@ -48,7 +48,7 @@ export function dispatcher(options: {
     if (!operation || !handler) throw new Problem(501, 'not_implemented', 'Not implemented');
 
     // Only public endpoints answer other sites' pages; everything else is for servers and the platform's own pages.
-    const origin = requestOrigin(req);
+    const origin = requestOrigin(req, options.platformOrigin);
     if (origin && !usesPublishableKey(operation) && origin !== options.platformOrigin) {
       throw forbidden('origin_not_allowed', `Requests from ${origin} may use publishable keys only.`);
     }
@@ -56,7 +56,7 @@ export function dispatcher(options: {
 
     const outcome = await options.knex.transaction(async (tx): Promise<Outcome> => {
       let principal: Principal = ANONYMOUS;
-      if (operation.security.length > 0) principal = await authenticate(tx, req, operation.security);
+      if (operation.security.length > 0) principal = await authenticate(tx, req, operation.security, origin);
       else await enterTenant(tx, NO_TENANT);
       const tenant: Tenant = { agencyId: principal.agencyId, clientId: principal.clientId };
 

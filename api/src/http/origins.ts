@@ -14,7 +14,8 @@ export function normalizeOrigin(input: string): { origin: string } | { error: st
     return { error: 'is not a URL; an origin looks like https://www.example.com' };
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') return { error: 'must start with https://' };
-  if (url.protocol === 'http:' && !LOOPBACK.has(url.hostname)) {
+  // `*.localhost` is loopback too (RFC 6761), and browsers treat it as a secure context.
+  if (url.protocol === 'http:' && !LOOPBACK.has(url.hostname) && !url.hostname.endsWith('.localhost')) {
     return { error: 'must use https:// (http:// is allowed for localhost only)' };
   }
   if (url.username || url.password || url.pathname !== '/' || url.search || url.hash || input.endsWith('#')) {
@@ -23,12 +24,21 @@ export function normalizeOrigin(input: string): { origin: string } | { error: st
   return { origin: url.origin };
 }
 
-/** The request's Origin header, normalised, or null when it has none (or an opaque `null` one). */
-export function requestOrigin(req: Request): string | null {
+/** The request's Origin header, normalised; null without one, or with an opaque (`null`) one. */
+export function originHeader(req: Request): string | null {
   const header = req.get('origin');
   if (!header || header === 'null') return null;
   const result = normalizeOrigin(header);
   return 'origin' in result ? result.origin : header;
+}
+
+/**
+ * Where a browser request comes from. Browsers leave Origin out of same-origin GETs, so a request whose
+ * Fetch Metadata says `same-origin` comes from the platform's own origin. Null for servers and curl.
+ */
+export function requestOrigin(req: Request, platformOrigin: string): string | null {
+  if (req.get('origin')) return originHeader(req);
+  return req.get('sec-fetch-site') === 'same-origin' ? platformOrigin : null;
 }
 
 /** Lets the browser read the response: only ever for an origin the site allows. */

@@ -62,7 +62,10 @@ export function pages(options: { spec: OpenApiDocument; publicUrl: string; demoK
     .replace('%DRAMAC_KEY%', demoKey)
     .replace('%DRAMAC_API%', options.publicUrl);
   router.get('/', (_req, res) => {
-    res.set('Content-Security-Policy', `${STRICT_CSP}; connect-src 'self'`).type('html').send(demoPage);
+    res
+      .set('Content-Security-Policy', `${STRICT_CSP}; connect-src 'self' ${options.publicUrl}`)
+      .type('html')
+      .send(demoPage);
   });
   router.use('/demo', express.static(demoDir, { index: false }));
   return router;

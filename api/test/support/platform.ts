@@ -4,6 +4,7 @@ import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
 import { startPlatform, type Platform } from '../../src/server.js';
 import { freshDatabase } from './database.js';
+import { freePort } from './process.js';
 
 /** The origin the platform's own pages are served from in tests. */
 export const PLATFORM_ORIGIN = 'http://dramac.localhost';
@@ -35,14 +36,19 @@ export interface TestPlatform extends Platform {
   close(): Promise<void>;
 }
 
-/** Starts the whole platform on a fresh database, validating every response against the spec. */
-export async function startTestPlatform(): Promise<TestPlatform> {
+/**
+ * Starts the whole platform on a fresh database, validating every response against the spec. With
+ * `demo`, it also seeds the demo data and serves the demo page, on a port known in advance so that
+ * PUBLIC_URL is where a browser really finds it.
+ */
+export async function startTestPlatform(options: { demo?: boolean } = {}): Promise<TestPlatform> {
   const database = await freshDatabase();
+  const port = options.demo ? await freePort() : 0;
   const config = loadConfig({
-    PORT: '0',
+    PORT: String(port),
     HOST: '127.0.0.1',
-    PUBLIC_URL: PLATFORM_ORIGIN,
-    SEED_DEMO: 'false',
+    PUBLIC_URL: options.demo ? `http://localhost:${port}` : PLATFORM_ORIGIN,
+    SEED_DEMO: String(Boolean(options.demo)),
     ...(database.databaseUrl ? { DATABASE_URL: database.databaseUrl } : {}),
   });
   const platform = await startPlatform(config, {

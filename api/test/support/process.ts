@@ -52,7 +52,7 @@ export function freePort(): Promise<number> {
     const probe = net.createServer();
     probe.unref();
     probe.once('error', reject);
-    probe.listen(0, '0.0.0.0', () => {
+    probe.listen(0, '127.0.0.1', () => {
       const { port } = probe.address() as net.AddressInfo;
       probe.close(() => resolve(port));
     });

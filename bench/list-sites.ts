@@ -14,11 +14,12 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import pg from 'pg';
+import { createScratchDatabase } from '../api/test/support/database.js';
 import type { ChildMessage, ServerKind } from './list-sites-server.js';
 
 const SERVER_URL =
@@ -37,34 +38,6 @@ const DEADLINE_MS = 100_000;
 const started = Date.now();
 function progress(message: string): void {
   console.log(`[${((Date.now() - started) / 1000).toFixed(1).padStart(5)} s] ${message}`);
-}
-
-// ---------------------------------------------------------------------------------------------------------
-// A fresh database of its own (as api/test/support/database.ts does for tests), dropped at the end
-
-async function freshDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
-  const name = `dramac_bench_${randomBytes(6).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: SERVER_URL });
-  await admin.connect();
-  try {
-    await admin.query(`CREATE DATABASE ${name}`);
-  } finally {
-    await admin.end();
-  }
-  const url = new URL(SERVER_URL);
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    async drop() {
-      const client = new pg.Client({ connectionString: SERVER_URL });
-      await client.connect();
-      try {
-        await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      } finally {
-        await client.end();
-      }
-    },
-  };
 }
 
 /**
@@ -351,7 +324,7 @@ function printTable(bare: Measurement, full: Measurement): boolean {
 
 async function main(): Promise<void> {
   progress(`creating a fresh database on ${new URL(SERVER_URL).host}`);
-  const database = await freshDatabase();
+  const database = await createScratchDatabase(SERVER_URL, 'dramac_bench');
   const servers = new Set<RunningServer>();
   const stopAll = async () => {
     await Promise.all([...servers].map((server) => server.stop()));
@@ -381,7 +354,7 @@ async function main(): Promise<void> {
 
   try {
     progress('starting the full stack (migrations) to seed it');
-    const seeder = await startServer('full', database.url);
+    const seeder = await startServer('full', database.databaseUrl);
     servers.add(seeder);
     progress(`seeding through the API: 2 agencies, ${SITES} + ${OTHER_AGENCY_SITES} sites, a sites:read secret key`);
     const { agencyId, secretKey } = await seed(seeder.url);
@@ -390,21 +363,21 @@ async function main(): Promise<void> {
 
     // Each server in a freshly started child; the bare one first, then the full stack.
     progress('starting the bare server');
-    const bareServer = await startServer('bare', database.url, agencyId);
+    const bareServer = await startServer('bare', database.databaseUrl, agencyId);
     servers.add(bareServer);
     const barePage = await firstPage(bareServer, {});
-    const bare = await bench(bareServer, database.url, {});
+    const bare = await bench(bareServer, database.databaseUrl, {});
     await bareServer.stop();
     servers.delete(bareServer);
 
     progress('starting the full stack');
-    const fullServer = await startServer('full', database.url);
+    const fullServer = await startServer('full', database.databaseUrl);
     servers.add(fullServer);
     const auth = { authorization: `Bearer ${secretKey}` };
     const fullPage = await firstPage(fullServer, auth);
     if (fullPage !== barePage)
       throw new Error(`the two servers answer differently:\n bare ${barePage}\n full ${fullPage}`);
-    const full = await bench(fullServer, database.url, auth);
+    const full = await bench(fullServer, database.databaseUrl, auth);
     await fullServer.stop();
     servers.delete(fullServer);
 

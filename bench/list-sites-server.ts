@@ -8,6 +8,7 @@
  * with its CPU usage, and shuts down (servers closed, pools destroyed) and exits when the parent sends
  * `'stop'` or goes away.
  */
+import { createHash } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
@@ -16,7 +17,7 @@ import { pino } from 'pino';
 import { loadConfig } from '../api/src/config.js';
 import { startPlatform } from '../api/src/server.js';
 
-export type ServerKind = 'full' | 'bare';
+export type ServerKind = 'full' | 'bare' | 'framed';
 
 const LOOPBACK = '127.0.0.1';
 
@@ -74,10 +75,72 @@ async function startBare(databaseUrl: string, agencyId: string): Promise<{ url: 
   };
 }
 
+/**
+ * The bare server plus only what the platform's database protocol demands for the same answer: a
+ * transaction, the credential lookup that enters the tenant (row-level security), the query, COMMIT — four
+ * statements on one pooled connection, with no framework. What separates it from bare is the price of the
+ * tenancy design; what separates the full stack from it is the price of our Node layers.
+ */
+async function startFramed(databaseUrl: string): Promise<{ url: string; stop(): Promise<void> }> {
+  const pool = new pg.Pool({ connectionString: databaseUrl, max: 10 });
+  const app = express();
+  app.disable('x-powered-by');
+  app.get('/v1/sites', async (req, res) => {
+    const limit = Number(req.query.limit ?? 20);
+    const token = (req.get('authorization') ?? '').replace(/^Bearer /, '');
+    const client = await pool.connect();
+    try {
+      await client.query('BEGIN');
+      const auth = await client.query(
+        `SELECT set_config('role', 'dramac_app', true), set_config('app.tenant_id', a.agency_id::text, true),
+                set_config('app.client_id', coalesce(a.client_id::text, ''), true)
+           FROM dramac_authenticate($1) a`,
+        [createHash('sha256').update(token).digest()],
+      );
+      if (auth.rows.length === 0) {
+        await client.query('ROLLBACK');
+        res.status(401).end();
+        return;
+      }
+      const { rows } = await client.query(
+        'SELECT id, client_id, name, created_at, updated_at FROM sites ORDER BY id LIMIT $1',
+        [limit + 1],
+      );
+      await client.query('COMMIT');
+      const hasMore = rows.length > limit;
+      const data = rows.slice(0, limit);
+      const last = data.at(-1) as { id: string } | undefined;
+      res.json({
+        data,
+        has_more: hasMore,
+        next_cursor: hasMore && last ? Buffer.from(last.id).toString('base64url') : null,
+      });
+    } finally {
+      client.release();
+    }
+  });
+  const server = await new Promise<Server>((resolve, reject) => {
+    const listening = app.listen(0, LOOPBACK, (error?: Error) => (error ? reject(error) : resolve(listening)));
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://${LOOPBACK}:${port}`,
+    async stop() {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await pool.end();
+    },
+  };
+}
+
 async function main(): Promise<void> {
   const [kind, databaseUrl, agencyId] = process.argv.slice(2) as [ServerKind, string, string | undefined];
   if (!process.send) throw new Error('list-sites-server.ts is started by bench/list-sites.ts');
-  const server = kind === 'full' ? await startFull(databaseUrl) : await startBare(databaseUrl, agencyId ?? '');
+  const server =
+    kind === 'full'
+      ? await startFull(databaseUrl)
+      : kind === 'framed'
+        ? await startFramed(databaseUrl)
+        : await startBare(databaseUrl, agencyId ?? '');
 
   let stopping: Promise<void> | undefined;
   const stop = () => {

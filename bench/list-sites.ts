@@ -2,7 +2,11 @@
  * `npm run bench`: how much of a bare express + pg server's throughput the full platform keeps on
  * `GET /v1/sites?limit=20` (secret-key auth, one transaction with RLS, validator, request logging).
  *
- * Layout, the same for both servers: each runs in a child process of its own (bench/list-sites-server.ts),
+ * A third server, "framed", does what bare does plus only the database protocol the tenancy design demands
+ * (transaction, credential lookup entering the tenant, query under row-level security, COMMIT), so the
+ * table separates the price of that design from the price of the Node layers.
+ *
+ * Layout, the same for every server: each runs in a child process of its own (bench/list-sites-server.ts),
  * freshly started; autocannon runs here, in the parent. Everything is on loopback, on a fresh PostgreSQL
  * database that is dropped at the end.
  *
@@ -275,12 +279,32 @@ async function firstPage(server: RunningServer, headers: Record<string, string>)
 
 const times = (a: number, b: number) => (b > 0 ? `${(a / b).toFixed(2)}×` : '');
 
-function printTable(bare: Measurement, full: Measurement): boolean {
+const LABELS: Record<ServerKind, string> = {
+  bare: 'bare (express + pg.Pool)',
+  framed: 'framed (bare + tx, auth, RLS)',
+  full: 'full stack (startPlatform)',
+};
+
+function ratioRow(label: string, a: Measurement, b: Measurement): string[] {
+  return [
+    label,
+    `${((a.rps / b.rps) * 100).toFixed(1)} %`,
+    times(a.p50, b.p50),
+    times(a.p99, b.p99),
+    times(a.serverCpu, b.serverCpu),
+    a.postgresCpu === null || b.postgresCpu === null ? '' : times(a.postgresCpu, b.postgresCpu),
+    '',
+    '',
+    '',
+  ];
+}
+
+function printTable(bare: Measurement, framed: Measurement, full: Measurement): boolean {
   const ratio = full.rps / bare.rps;
   const rows = [
     ['', 'req/s', 'p50 ms', 'p99 ms', 'server CPU µs/req', 'Postgres CPU µs/req', 'requests', 'non-2xx', 'errors'],
-    ...[bare, full].map((m) => [
-      m.kind === 'bare' ? 'bare (express + pg.Pool)' : 'full stack (startPlatform)',
+    ...[bare, framed, full].map((m) => [
+      LABELS[m.kind],
       m.rps.toFixed(0),
       String(m.p50),
       String(m.p99),
@@ -290,17 +314,9 @@ function printTable(bare: Measurement, full: Measurement): boolean {
       String(m.non2xx),
       String(m.errors),
     ]),
-    [
-      'full / bare',
-      `${(ratio * 100).toFixed(1)} %`,
-      times(full.p50, bare.p50),
-      times(full.p99, bare.p99),
-      times(full.serverCpu, bare.serverCpu),
-      full.postgresCpu === null || bare.postgresCpu === null ? '' : times(full.postgresCpu, bare.postgresCpu),
-      '',
-      '',
-      '',
-    ],
+    ratioRow('full / bare', full, bare),
+    ratioRow('framed / bare (the tenancy protocol)', framed, bare),
+    ratioRow('full / framed (our Node layers)', full, framed),
   ];
   const widths = rows[0]!.map((_, col) => Math.max(...rows.map((row) => row[col]!.length)));
   const line = (row: string[]) =>
@@ -370,10 +386,20 @@ async function main(): Promise<void> {
     await bareServer.stop();
     servers.delete(bareServer);
 
+    const auth = { authorization: `Bearer ${secretKey}` };
+    progress('starting the framed server');
+    const framedServer = await startServer('framed', database.databaseUrl);
+    servers.add(framedServer);
+    const framedPage = await firstPage(framedServer, auth);
+    if (framedPage !== barePage)
+      throw new Error(`the servers answer differently:\n bare ${barePage}\n framed ${framedPage}`);
+    const framed = await bench(framedServer, database.databaseUrl, auth);
+    await framedServer.stop();
+    servers.delete(framedServer);
+
     progress('starting the full stack');
     const fullServer = await startServer('full', database.databaseUrl);
     servers.add(fullServer);
-    const auth = { authorization: `Bearer ${secretKey}` };
     const fullPage = await firstPage(fullServer, auth);
     if (fullPage !== barePage)
       throw new Error(`the two servers answer differently:\n bare ${barePage}\n full ${fullPage}`);
@@ -381,8 +407,8 @@ async function main(): Promise<void> {
     await fullServer.stop();
     servers.delete(fullServer);
 
-    printTable(bare, full);
-    if (bare.non2xx + bare.errors + full.non2xx + full.errors > 0) {
+    printTable(bare, framed, full);
+    if ([bare, framed, full].some((m) => m.non2xx + m.errors > 0)) {
       console.error('Some requests failed: the numbers above are not a valid comparison.');
       process.exitCode = 1;
     }

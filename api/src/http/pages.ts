@@ -34,6 +34,9 @@ const DOCS_INIT = `Scalar.createApiReference('#app', {
   withDefaultFonts: false,
   telemetry: false,
   hideClientButton: true,
+  // Nothing that calls out to Scalar's hosted services.
+  showDeveloperTools: 'never',
+  agent: { disabled: true },
 });`;
 
 /** The human-facing pages: the API reference at /docs, the spec, and (with demo data) the demo site at /. */

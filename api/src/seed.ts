@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { Knex } from 'knex';
 import { v7 as uuidv7 } from 'uuid';
 import { enterTenant } from './db/tenant.js';
@@ -9,8 +10,8 @@ const DEMO = {
   agencyId: '0190a000-0000-7000-8000-00000000d001',
   clientId: '0190a000-0000-7000-8000-00000000d002',
   siteId: '0190a000-0000-7000-8000-00000000d003',
+  ownerId: '0190a000-0000-7000-8000-00000000d004',
   email: 'owner@demo.dramac.dev',
-  password: 'demo-password',
   keyName: 'Demo page',
 };
 
@@ -21,27 +22,17 @@ export interface DemoData {
 }
 
 /**
- * Creates the demo agency, client, site and owner on first start, allows `publicUrl` as the site's
- * origin, and issues a fresh publishable key for the demo page (only hashes are stored, so the previous
- * one cannot be shown again; it is revoked).
+ * Creates the demo agency, client, site and owner on first start, and allows `publicUrl` as the site's
+ * origin. Each start gives the demo owner a new random password and the demo page a new publishable key:
+ * only hashes are stored, so the previous ones cannot be shown again (the old key is revoked).
  */
 export async function seedDemo(knex: Knex, publicUrl: string): Promise<DemoData> {
+  const password = randomBytes(12).toString('base64url');
+  const passwordHash = await hashPassword(password);
   return knex.transaction(async (tx) => {
     await enterTenant(tx, { agencyId: DEMO.agencyId, clientId: null });
     if (!(await tx('agencies').where({ id: DEMO.agencyId }).first('id'))) {
       await tx('agencies').insert({ id: DEMO.agencyId, name: 'Demo Agency' });
-      const { rows } = (await tx.raw('SELECT user_id FROM dramac_ensure_user(?, ?, ?, ?)', [
-        uuidv7(),
-        DEMO.email,
-        'Demo Owner',
-        await hashPassword(DEMO.password),
-      ])) as { rows: { user_id: string }[] };
-      await tx('memberships').insert({
-        id: uuidv7(),
-        agency_id: DEMO.agencyId,
-        user_id: rows[0]!.user_id,
-        role: 'agency_owner',
-      });
       await tx('clients').insert({ id: DEMO.clientId, agency_id: DEMO.agencyId, name: 'Demo Bakery' });
       await tx('sites').insert({
         id: DEMO.siteId,
@@ -49,7 +40,15 @@ export async function seedDemo(knex: Knex, publicUrl: string): Promise<DemoData>
         client_id: DEMO.clientId,
         name: 'demo-bakery.example',
       });
+      await tx('users').insert({
+        id: DEMO.ownerId,
+        agency_id: DEMO.agencyId,
+        email: DEMO.email,
+        name: 'Demo Owner',
+        role: 'agency_owner',
+      });
     }
+    await tx('users').where({ id: DEMO.ownerId }).update({ password_hash: passwordHash });
     const origin = normalizeOrigin(publicUrl);
     if ('origin' in origin) {
       await tx('site_origins')
@@ -72,6 +71,6 @@ export async function seedDemo(knex: Knex, publicUrl: string): Promise<DemoData>
       site_id: DEMO.siteId,
       client_id: DEMO.clientId,
     });
-    return { email: DEMO.email, password: DEMO.password, publishableKey };
+    return { email: DEMO.email, password, publishableKey };
   });
 }

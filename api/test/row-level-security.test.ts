@@ -41,7 +41,7 @@ async function asTenant<T>(tenant: Tenant, fn: (tx: import('knex').Knex.Transact
 describe('row-level security', () => {
   it('guards every table, forced even for the table owner', async () => {
     const tables = await ourTables();
-    expect(tables.length).toBeGreaterThanOrEqual(9);
+    expect(tables.length).toBeGreaterThanOrEqual(8);
     const { rows } = await platform.db.knex.raw(
       `SELECT relname, relrowsecurity, relforcerowsecurity FROM pg_class
         WHERE relnamespace = 'public'::regnamespace AND relname = ANY(?)`,
@@ -73,7 +73,7 @@ describe('row-level security', () => {
   it('shows a tenant its own rows only', async () => {
     const agencies = await asTenant({ agencyId: a.agencyId, clientId: null }, (tx) => tx('agencies').pluck('id'));
     expect(agencies).toEqual([a.agencyId]);
-    for (const table of ['clients', 'sites', 'site_origins', 'memberships', 'api_keys', 'sessions']) {
+    for (const table of ['clients', 'sites', 'site_origins', 'users', 'api_keys', 'sessions']) {
       const owners = await asTenant({ agencyId: a.agencyId, clientId: null }, (tx) =>
         tx(table).distinct().pluck('agency_id'),
       );
@@ -96,6 +96,24 @@ describe('row-level security', () => {
     expect(sites).toEqual([a.clientId]);
     const clients = await asTenant({ agencyId: a.agencyId, clientId: a.clientId }, (tx) => tx('clients').pluck('id'));
     expect(clients).toEqual([a.clientId]);
+  });
+
+  it('lets a client-limited tenant read its agency and client but change neither', async () => {
+    const limited = { agencyId: a.agencyId, clientId: a.clientId };
+    expect(await asTenant(limited, (tx) => tx('agencies').pluck('id'))).toEqual([a.agencyId]);
+    expect(await asTenant(limited, (tx) => tx('agencies').update({ name: 'Renamed' }).returning('id'))).toEqual([]);
+    expect(await asTenant(limited, (tx) => tx('clients').where({ id: a.clientId }).delete().returning('id'))).toEqual(
+      [],
+    );
+    const insert = asTenant(limited, (tx) =>
+      tx('clients').insert({ id: crypto.randomUUID(), agency_id: a.agencyId, name: 'x' }),
+    );
+    await expect(insert).rejects.toMatchObject({ code: '42501' });
+  });
+
+  it('never lets the application role read a password hash', async () => {
+    const read = asTenant({ agencyId: a.agencyId, clientId: null }, (tx) => tx('users').select('password_hash'));
+    await expect(read).rejects.toMatchObject({ code: '42501' });
   });
 
   it("refuses to write a row into another tenant's agency", async () => {

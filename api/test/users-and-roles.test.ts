@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ALL_SCOPES } from '../src/platform/roles.js';
 import { populateAgency, type PopulatedAgency } from './support/fixtures.js';
 import { startTestPlatform, type TestPlatform } from './support/platform.js';
 
@@ -63,12 +64,46 @@ describe('sessions', () => {
     expect(list.body.data.map((x: { id: string }) => x.id)).toEqual([secondId]);
   });
 
-  it('refuse a sign-up with a known email and the wrong password', async () => {
-    const reply = await platform.request('POST', '/v1/agencies', {
-      body: { name: 'Hijack', owner: { email: a.email, name: 'x', password: 'not the password' } },
+  it('keep the same email’s accounts in different agencies apart', async () => {
+    // Another agency signs up with this email and another password: a separate account.
+    const other = await platform.request('POST', '/v1/agencies', {
+      body: { name: 'Elsewhere', owner: { email: a.email, name: 'Same email', password: 'another password' } },
     });
-    expect(reply.status).toBe(409);
-    expect(reply.body.code).toBe('email_in_use');
+    expect(other.status).toBe(201);
+    const elsewhere = other.body.agency.id;
+    const mine = await platform.request('POST', '/v1/sessions', { body: { email: a.email, password: a.password } });
+    expect(mine.body.agencies.map((x: { id: string }) => x.id)).not.toContain(elsewhere);
+    const crossed = await platform.request('POST', '/v1/sessions', {
+      body: { email: a.email, password: 'another password', agency_id: a.agencyId },
+    });
+    expect(crossed.status).toBe(401);
+  });
+
+  it('give no agency a way into another through an account it created', async () => {
+    // Agency X creates an account for someone's email with a password X chose …
+    const x = await platform.signUp('X');
+    const email = `${randomUUID()}@example.com`;
+    await platform.request('POST', '/v1/users', {
+      token: x.token,
+      body: { email, name: 'Set by X', role: 'agency_member', password: 'chosen by agency X' },
+    });
+    // … then agency A gives the same email an admin account of its own.
+    const inA = await platform.request('POST', '/v1/users', {
+      token: a.token,
+      body: { email, name: 'Set by A', role: 'agency_admin', password: 'chosen by agency A' },
+    });
+    expect(inA.status).toBe(201);
+    expect(inA.body.name).toBe('Set by A');
+    const hijack = await platform.request('POST', '/v1/sessions', {
+      body: { email, password: 'chosen by agency X', agency_id: a.agencyId },
+    });
+    expect(hijack.status).toBe(401);
+    // X renaming its own account changes nothing in A.
+    const inX = (await platform.request('GET', '/v1/users?limit=100', { token: x.token })).body.data.find(
+      (u: { email: string }) => u.email === email,
+    );
+    await platform.request('PATCH', `/v1/users/${inX.id}`, { token: x.token, body: { name: 'Renamed by X' } });
+    expect((await platform.request('GET', `/v1/users/${inA.body.id}`, { token: a.token })).body.name).toBe('Set by A');
   });
 });
 
@@ -185,5 +220,33 @@ describe('roles', () => {
     });
     expect(missing.status).toBe(400);
     expect(missing.body.errors[0].path).toBe('/body/client_id');
+  });
+
+  it('keeps an owner when two owners are taken away at the same time', async () => {
+    async function race(name: string) {
+      const agency = await platform.signUp(name);
+      const second = await platform.request('POST', '/v1/users', {
+        token: agency.token,
+        body: { email: `${randomUUID()}@example.com`, name: 'Second', role: 'agency_owner', password: PASSWORD },
+      });
+      // A key acts for both changes, so that neither takes the other's power away first.
+      const key = await platform.request('POST', '/v1/keys', {
+        token: agency.token,
+        body: { type: 'secret', name: 'admin', scopes: ALL_SCOPES },
+      });
+      const token = key.body.secret;
+      const [demote, remove] = await Promise.all([
+        platform.request('PATCH', `/v1/users/${agency.userId}`, { token, body: { role: 'agency_admin' } }),
+        platform.request('DELETE', `/v1/users/${second.body.id}`, { token }),
+      ]);
+      const owners = await platform.db.knex('users').where({ agency_id: agency.agencyId, role: 'agency_owner' });
+      return { statuses: [demote.status, remove.status].sort(), owners: owners.length };
+    }
+    // Several at once, so that on PostgreSQL the two changes really overlap.
+    const results = await Promise.all(Array.from({ length: 6 }, (_, i) => race(`Two owners ${i}`)));
+    for (const result of results) {
+      expect(result.owners).toBe(1);
+      expect(result.statuses.filter((status) => status === 409)).toHaveLength(1);
+    }
   });
 });

@@ -53,6 +53,8 @@ export function dispatcher(options: {
       throw forbidden('origin_not_allowed', `Requests from ${origin} may use publishable keys only.`);
     }
     const idempotencyKey = operation.idempotent ? req.get('idempotency-key') : undefined;
+    const prepare = handler.prepare as ((input: { body: unknown; knex: Knex }) => Promise<unknown>) | undefined;
+    const prepared = prepare ? await prepare({ body: req.body, knex: options.knex }) : undefined;
 
     const outcome = await options.knex.transaction(async (tx): Promise<Outcome> => {
       let principal: Principal = ANONYMOUS;
@@ -76,7 +78,11 @@ export function dispatcher(options: {
         query: req.query as never,
         body: req.body as never,
         request: req,
-        enterTenant: (next) => enterTenant(tx, next),
+        async enterTenant(next) {
+          if (principal.kind !== 'anonymous') throw new Error(`${operation.id} may not change its tenant`);
+          await enterTenant(tx, next);
+        },
+        prepared,
       };
       const reply: Outcome = await handler(context as never);
       const body = toJsonValue(reply.body);

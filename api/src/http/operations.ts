@@ -61,9 +61,29 @@ export interface Context<O extends OperationId> {
   query: QueryOf<O>;
   body: BodyOf<O>;
   request: Request;
-  /** Moves the transaction to another tenant (sign-up and sign-in, which start without one). */
+  /** Moves the transaction into a tenant: for anonymous operations only (sign-up and sign-in). */
   enterTenant(tenant: Tenant): Promise<void>;
+  /** What the handler's `prepare` returned (see `withPreparation`). */
+  prepared: unknown;
 }
 
-export type Handler<O extends OperationId> = (ctx: Context<O>) => Promise<Reply<O>>;
+export interface PrepareInput<O extends OperationId> {
+  body: BodyOf<O>;
+  knex: Knex;
+}
+
+export type Handler<O extends OperationId> = ((ctx: Context<O>) => Promise<Reply<O>>) & {
+  prepare?: (input: PrepareInput<O>) => Promise<unknown>;
+};
 export type Handlers = { [O in OperationId]: Handler<O> };
+
+/**
+ * A handler with slow work to do before its transaction opens (password hashing: ~50 ms of CPU), so that
+ * meanwhile it holds no database connection — with the embedded database there is only one.
+ */
+export function withPreparation<O extends OperationId, P>(
+  prepare: (input: PrepareInput<O>) => Promise<P>,
+  handle: (ctx: Context<O>, prepared: P) => Promise<Reply<O>>,
+): Handler<O> {
+  return Object.assign((ctx: Context<O>) => handle(ctx, ctx.prepared as P), { prepare });
+}

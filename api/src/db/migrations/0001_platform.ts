@@ -2,12 +2,16 @@ import type { Knex } from 'knex';
 import { APP_ROLE, runAll } from './sql.js';
 
 /**
- * The tenancy core: agencies → clients → sites, users and their memberships, keys, sessions and the
- * idempotency store. Every tenant-owned table carries `agency_id` and is guarded by row-level security
- * keyed on the transaction settings `app.tenant_id` (the agency) and `app.client_id` (set when the
- * credential is limited to one client). See docs/decisions/0002-tenancy-with-row-level-security.md.
+ * The tenancy core: agencies → clients → sites, the agency's user accounts, keys, sessions and the
+ * idempotency store. Every table carries `agency_id` and is guarded by row-level security keyed on the
+ * transaction settings `app.tenant_id` (the agency) and `app.client_id` (set when the credential is
+ * limited to one client). See docs/decisions/0002-tenancy-with-row-level-security.md.
  */
-const TENANT_TABLES = ['agencies', 'clients', 'sites', 'site_origins', 'memberships', 'api_keys', 'sessions'];
+const TABLES = ['agencies', 'clients', 'sites', 'site_origins', 'users', 'api_keys', 'sessions', 'idempotency_keys'];
+
+/** Rows of the tenant, narrowed to one client when the credential is limited to one. */
+const inTenant = (clientColumn: string) =>
+  `agency_id = app_tenant() AND (app_client() IS NULL OR ${clientColumn} = app_client())`;
 
 export async function up(knex: Knex): Promise<void> {
   await runAll(knex, [
@@ -52,26 +56,24 @@ export async function up(knex: Knex): Promise<void> {
        created_at timestamptz NOT NULL DEFAULT now(),
        UNIQUE (site_id, origin),
        FOREIGN KEY (agency_id, site_id) REFERENCES sites (agency_id, id) ON DELETE CASCADE)`,
+    // An account belongs to one agency (docs/decisions/0005-accounts-belong-to-an-agency.md): the same
+    // email may have an account in several agencies, each with its own password and role.
     `CREATE TABLE users (
        id uuid PRIMARY KEY,
+       agency_id uuid NOT NULL REFERENCES agencies ON DELETE CASCADE,
        email text NOT NULL,
        name text NOT NULL,
        password_hash text,
-       created_at timestamptz NOT NULL DEFAULT now(),
-       updated_at timestamptz NOT NULL DEFAULT now())`,
-    `CREATE UNIQUE INDEX users_email ON users (lower(email))`,
-    `CREATE TABLE memberships (
-       id uuid PRIMARY KEY,
-       agency_id uuid NOT NULL REFERENCES agencies ON DELETE CASCADE,
-       user_id uuid NOT NULL REFERENCES users ON DELETE CASCADE,
-       client_id uuid,
        role text NOT NULL CHECK (role IN
          ('agency_owner', 'agency_admin', 'agency_member', 'client_admin', 'client_member')),
+       client_id uuid,
        created_at timestamptz NOT NULL DEFAULT now(),
-       UNIQUE (agency_id, user_id),
+       updated_at timestamptz NOT NULL DEFAULT now(),
+       UNIQUE (agency_id, id),
        CHECK ((role LIKE 'client\\_%') = (client_id IS NOT NULL)),
        FOREIGN KEY (agency_id, client_id) REFERENCES clients (agency_id, id) ON DELETE CASCADE)`,
-    `CREATE INDEX memberships_user ON memberships (user_id)`,
+    `CREATE UNIQUE INDEX users_agency_email ON users (agency_id, lower(email))`,
+    `CREATE INDEX users_email ON users (lower(email))`,
     `CREATE TABLE api_keys (
        id uuid PRIMARY KEY,
        agency_id uuid NOT NULL REFERENCES agencies ON DELETE CASCADE,
@@ -88,7 +90,7 @@ export async function up(knex: Knex): Promise<void> {
        CHECK ((type = 'publishable') = (site_id IS NOT NULL)),
        FOREIGN KEY (agency_id, site_id) REFERENCES sites (agency_id, id) ON DELETE CASCADE,
        FOREIGN KEY (agency_id, client_id) REFERENCES clients (agency_id, id) ON DELETE CASCADE)`,
-    // A session ends with the membership it was opened under.
+    // A session ends with the account it belongs to.
     `CREATE TABLE sessions (
        id uuid PRIMARY KEY,
        agency_id uuid NOT NULL,
@@ -96,7 +98,7 @@ export async function up(knex: Knex): Promise<void> {
        hash bytea NOT NULL UNIQUE,
        created_at timestamptz NOT NULL DEFAULT now(),
        expires_at timestamptz NOT NULL,
-       FOREIGN KEY (agency_id, user_id) REFERENCES memberships (agency_id, user_id) ON DELETE CASCADE)`,
+       FOREIGN KEY (agency_id, user_id) REFERENCES users (agency_id, id) ON DELETE CASCADE)`,
     // Anonymous requests (sign-up) keep their idempotency keys with no agency.
     `CREATE TABLE idempotency_keys (
        id uuid PRIMARY KEY,
@@ -108,31 +110,30 @@ export async function up(knex: Knex): Promise<void> {
        body jsonb,
        created_at timestamptz NOT NULL DEFAULT now(),
        UNIQUE (principal, key))`,
+    `CREATE INDEX idempotency_keys_age ON idempotency_keys (principal, created_at)`,
 
-    ...TENANT_TABLES.concat('users', 'idempotency_keys').flatMap((table) => [
+    ...TABLES.flatMap((table) => [
       `ALTER TABLE ${table} ENABLE ROW LEVEL SECURITY`,
       `ALTER TABLE ${table} FORCE ROW LEVEL SECURITY`,
     ]),
-    `CREATE POLICY tenant ON agencies USING (id = app_tenant())`,
-    `CREATE POLICY tenant ON clients
-       USING (agency_id = app_tenant() AND (app_client() IS NULL OR id = app_client()))`,
-    `CREATE POLICY tenant ON sites
-       USING (agency_id = app_tenant() AND (app_client() IS NULL OR client_id = app_client()))`,
+    // The agency and its clients: readable within the tenant, writable only by credentials not limited
+    // to one client (permissive policies add up: SELECT sees either; writes need `manage`).
+    `CREATE POLICY tenant ON agencies FOR SELECT USING (id = app_tenant())`,
+    `CREATE POLICY manage ON agencies USING (id = app_tenant() AND app_client() IS NULL)`,
+    `CREATE POLICY tenant ON clients FOR SELECT USING (${inTenant('id')})`,
+    `CREATE POLICY manage ON clients USING (agency_id = app_tenant() AND app_client() IS NULL)`,
+    `CREATE POLICY tenant ON sites USING (${inTenant('client_id')})`,
     `CREATE POLICY tenant ON site_origins
        USING (agency_id = app_tenant() AND EXISTS (SELECT 1 FROM sites s WHERE s.id = site_id))`,
-    `CREATE POLICY tenant ON memberships
-       USING (agency_id = app_tenant() AND (app_client() IS NULL OR client_id = app_client()))`,
-    `CREATE POLICY tenant ON api_keys
-       USING (agency_id = app_tenant() AND (app_client() IS NULL OR client_id = app_client()))`,
+    `CREATE POLICY tenant ON users USING (${inTenant('client_id')})`,
+    `CREATE POLICY tenant ON api_keys USING (${inTenant('client_id')})`,
     `CREATE POLICY tenant ON sessions USING (agency_id = app_tenant())`,
-    // A user is visible where they hold a membership the current tenant can see.
-    `CREATE POLICY tenant ON users
-       USING (EXISTS (SELECT 1 FROM memberships m WHERE m.user_id = users.id))`,
     `CREATE POLICY tenant ON idempotency_keys USING (agency_id IS NOT DISTINCT FROM app_tenant())`,
 
-    `GRANT SELECT, INSERT, UPDATE, DELETE ON ${TENANT_TABLES.join(', ')}, idempotency_keys TO ${APP_ROLE}`,
-    // Accounts are created only through dramac_ensure_user; tenants may read and rename their users.
-    `GRANT SELECT, UPDATE (name, updated_at) ON users TO ${APP_ROLE}`,
+    `GRANT SELECT, INSERT, UPDATE, DELETE ON ${TABLES.filter((t) => t !== 'users').join(', ')} TO ${APP_ROLE}`,
+    // Password hashes can be written, never read back: only the login door below reads them.
+    `GRANT SELECT (id, agency_id, email, name, role, client_id, created_at, updated_at), INSERT, DELETE,
+       UPDATE (name, role, client_id, password_hash, updated_at) ON users TO ${APP_ROLE}`,
 
     /*
      * The only doors past row-level security, each answering one question before a tenant is known.
@@ -154,57 +155,35 @@ export async function up(knex: Knex): Promise<void> {
             WHERE k.hash = token_hash AND k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > now());
          IF FOUND THEN RETURN; END IF;
          RETURN QUERY
-           SELECT 'session'::text, s.id, s.agency_id, m.client_id, NULL::uuid, s.user_id, m.role, NULL::text[],
+           SELECT 'session'::text, s.id, s.agency_id, u.client_id, NULL::uuid, s.user_id, u.role, NULL::text[],
                   s.hash, NULL::text[]
-             FROM sessions s JOIN memberships m ON m.agency_id = s.agency_id AND m.user_id = s.user_id
+             FROM sessions s JOIN users u ON u.agency_id = s.agency_id AND u.id = s.user_id
             WHERE s.hash = token_hash AND s.expires_at > now();
        END
      $$`,
+    // The accounts an email has, in every agency (at most 20), with what sign-in needs to check them.
     `CREATE FUNCTION dramac_find_login(login_email text)
-       RETURNS TABLE (id uuid, email text, name text, password_hash text)
+       RETURNS TABLE (id uuid, agency_id uuid, agency_name text, email text, name text, role text,
+                      client_id uuid, password_hash text)
        LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
-         SELECT u.id, u.email, u.name, u.password_hash FROM users u WHERE lower(u.email) = lower(login_email)
+         SELECT u.id, u.agency_id, a.name, u.email, u.name, u.role, u.client_id, u.password_hash
+           FROM users u JOIN agencies a ON a.id = u.agency_id
+          WHERE lower(u.email) = lower(login_email)
+          ORDER BY u.created_at, u.id
+          LIMIT 20
      $$`,
-    `CREATE FUNCTION dramac_user_agencies(member uuid)
-       RETURNS TABLE (agency_id uuid, agency_name text, role text, client_id uuid)
-       LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
-         SELECT a.id, a.name, m.role, m.client_id
-           FROM memberships m JOIN agencies a ON a.id = m.agency_id
-          WHERE m.user_id = member ORDER BY m.created_at, m.id
-     $$`,
-    // Creates an account for a new email; for a known one, returns it with its password hash to check.
-    `CREATE FUNCTION dramac_ensure_user(new_id uuid, new_email text, new_name text, new_password_hash text)
-       RETURNS TABLE (user_id uuid, created boolean, known_password_hash text)
-       LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
-       DECLARE inserted uuid;
-       BEGIN
-         INSERT INTO users (id, email, name, password_hash)
-           VALUES (new_id, new_email, new_name, new_password_hash)
-           ON CONFLICT (lower(email)) DO NOTHING
-           RETURNING users.id INTO inserted;
-         IF inserted IS NOT NULL THEN
-           RETURN QUERY SELECT inserted, true, new_password_hash;
-         ELSE
-           RETURN QUERY SELECT u.id, false, u.password_hash FROM users u WHERE lower(u.email) = lower(new_email);
-         END IF;
-       END
-     $$`,
-    ...['dramac_authenticate(bytea)', 'dramac_find_login(text)', 'dramac_user_agencies(uuid)'].flatMap((fn) => [
+    ...['dramac_authenticate(bytea)', 'dramac_find_login(text)'].flatMap((fn) => [
       `REVOKE ALL ON FUNCTION ${fn} FROM PUBLIC`,
       `GRANT EXECUTE ON FUNCTION ${fn} TO ${APP_ROLE}`,
     ]),
-    `REVOKE ALL ON FUNCTION dramac_ensure_user(uuid, text, text, text) FROM PUBLIC`,
-    `GRANT EXECUTE ON FUNCTION dramac_ensure_user(uuid, text, text, text) TO ${APP_ROLE}`,
   ]);
 }
 
 export async function down(knex: Knex): Promise<void> {
   await runAll(knex, [
-    `DROP FUNCTION dramac_ensure_user(uuid, text, text, text)`,
-    `DROP FUNCTION dramac_user_agencies(uuid)`,
     `DROP FUNCTION dramac_find_login(text)`,
     `DROP FUNCTION dramac_authenticate(bytea)`,
-    `DROP TABLE idempotency_keys, sessions, api_keys, memberships, users, site_origins, sites, clients, agencies`,
+    `DROP TABLE idempotency_keys, sessions, api_keys, users, site_origins, sites, clients, agencies`,
     `DROP FUNCTION app_client()`,
     `DROP FUNCTION app_tenant()`,
     // The role is shared by every database of the cluster, so it stays; it owns nothing here any more.

@@ -1,6 +1,6 @@
 import { createLogger } from './logger.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
-import { DataDirInUseError } from './db/lock.js';
+import { StartupError } from './db/startup-error.js';
 import { startPlatform } from './server.js';
 
 function fail(message: string): never {
@@ -21,7 +21,7 @@ const database = config.databaseUrl ? 'PostgreSQL (DATABASE_URL)' : `embedded PG
 console.log(`dramac: starting on ${database}…`);
 
 const platform = await startPlatform(config, { logger }).catch((error: unknown) => {
-  if (error instanceof DataDirInUseError) fail(error.message);
+  if (error instanceof StartupError) fail(error.message);
   throw error;
 });
 

@@ -2,7 +2,7 @@ import type { Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
-import { migrateToLatest, openDatabase, type Database } from './db/database.js';
+import { checkDatabaseRole, migrateToLatest, openDatabase, type Database } from './db/database.js';
 import { createApp } from './http/app.js';
 import { loadPlatformSpec } from './http/spec.js';
 import { seedDemo, type DemoData } from './seed.js';
@@ -29,6 +29,7 @@ export async function startPlatform(
   let server: Server | undefined;
   try {
     await migrateToLatest(db.knex);
+    await checkDatabaseRole(db.knex);
     const demo = config.seedDemo ? await seedDemo(db.knex, config.publicUrl) : null;
     const { app, lifecycle } = createApp({
       knex: db.knex,

@@ -83,4 +83,23 @@ describe('CORS per site', () => {
     expect((await platform.request('GET', path, { headers: { 'sec-fetch-site': 'cross-site' } })).status).toBe(403);
     await platform.request('DELETE', `/v1/sites/${a.siteId}/origins/${added.body.id}`, { token: a.token });
   });
+
+  it('lets an allowed page read the problem its public call got', async () => {
+    const reply = await platform.request('GET', `/v1/public/site?key=${a.publishableKey}&unexpected=1`, {
+      headers: { origin: a.origin },
+    });
+    expect(reply.status).toBe(400);
+    expect(reply.headers.get('access-control-allow-origin')).toBe(a.origin);
+    expect(reply.headers.get('access-control-expose-headers')).toContain('X-Request-Id');
+    const foreign = await platform.request('GET', `/v1/public/site?key=${a.publishableKey}&unexpected=1`, {
+      headers: { origin: 'https://elsewhere.example' },
+    });
+    expect(foreign.headers.get('access-control-allow-origin')).toBeNull();
+  });
+
+  it('treats an opaque (null) origin as a foreign page', async () => {
+    const reply = await platform.request('GET', '/v1/clients', { token: a.token, headers: { origin: 'null' } });
+    expect(reply.status).toBe(403);
+    expect(reply.body.code).toBe('origin_not_allowed');
+  });
 });

@@ -123,4 +123,22 @@ describe('keys', () => {
       expect(reply.body.errors[0].path).toBe(path);
     }
   });
+
+  it('keeps a key limited to one client to client scopes', async () => {
+    const reply = await platform.request('POST', '/v1/keys', {
+      token: a.token,
+      body: { type: 'secret', name: 'client', client_id: a.clientId, scopes: ['sites:read', 'agency:delete'] },
+    });
+    expect(reply.status).toBe(400);
+    expect(reply.body.errors[0]).toMatchObject({ path: '/body/scopes' });
+    expect(reply.body.detail).toContain('agency:delete');
+  });
+
+  it('refuses to rotate an expired key', async () => {
+    const old = await secretKey(['clients:read']);
+    await platform.request('POST', `/v1/keys/${old.id}/rotate`, { token: a.token, body: { overlap_seconds: 0 } });
+    const again = await platform.request('POST', `/v1/keys/${old.id}/rotate`, { token: a.token, body: {} });
+    expect(again.status).toBe(409);
+    expect(again.body.code).toBe('key_expired');
+  });
 });

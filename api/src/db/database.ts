@@ -2,6 +2,8 @@ import knexFactory, { type Knex } from 'knex';
 import ClientPgLite from 'knex-pglite';
 import pg from 'pg';
 import { lockDataDir } from './lock.js';
+import { APP_ROLE } from './migrations/sql.js';
+import { StartupError } from './startup-error.js';
 import { migrationSource } from './migrations/index.js';
 
 // Postgres `bigint` counts come back as strings by default; ours fit in a JS number.
@@ -62,4 +64,29 @@ export async function migrateToLatest(knex: Knex): Promise<string[]> {
 
 export async function rollbackAll(knex: Knex): Promise<void> {
   await knex.migrate.rollback({ migrationSource }, true);
+}
+
+/**
+ * Checks what the tenancy design needs from the role the server connects as: it can become the
+ * application role (every request runs as it), and it bypasses row-level security, as the owner of the
+ * functions that look credentials up before a tenant is known must (docs/decisions/0002).
+ */
+export async function checkDatabaseRole(knex: Knex): Promise<void> {
+  const { rows } = (await knex.raw(
+    `SELECT current_user AS name, rolsuper OR rolbypassrls AS bypasses, pg_has_role(current_user, ?, 'MEMBER') AS member
+       FROM pg_roles WHERE rolname = current_user`,
+    [APP_ROLE],
+  )) as { rows: { name: string; bypasses: boolean; member: boolean }[] };
+  const role = rows[0];
+  if (!role?.bypasses) {
+    throw new StartupError(
+      `The database role ${role?.name ?? '(unknown)'} has neither SUPERUSER nor BYPASSRLS. Connect (DATABASE_URL) as ` +
+        `the schema's owner with BYPASSRLS: sign-in looks credentials up across tenants through functions it owns.`,
+    );
+  }
+  if (!role.member) {
+    throw new StartupError(
+      `The database role ${role.name} cannot become ${APP_ROLE}: GRANT ${APP_ROLE} TO ${role.name}.`,
+    );
+  }
 }

@@ -1,7 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 
-export class DataDirInUseError extends Error {}
+import { StartupError } from './startup-error.js';
+
+export class DataDirInUseError extends StartupError {}
 
 /** Lock files this process holds. */
 const held = new Set<string>();

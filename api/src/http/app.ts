@@ -5,14 +5,14 @@ import type { Knex } from 'knex';
 import type { Logger } from 'pino';
 import { pinoHttp } from 'pino-http';
 import { handlers } from '../platform/index.js';
-import { preflight } from './cors.js';
+import { corsOnErrors, preflight } from './cors.js';
+import { BODY_LIMIT } from './limits.js';
 import { dispatcher } from './dispatch.js';
 import { errorHandler } from './errors.js';
 import { healthRoutes, type Lifecycle } from './health.js';
 import { pages } from './pages.js';
 import { listOperations, type OpenApiDocument } from './spec.js';
 
-export const BODY_LIMIT = '100kb';
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
 
 export interface AppOptions {
@@ -38,7 +38,11 @@ export function createApp(options: AppOptions): { app: Express; lifecycle: Lifec
       logger: options.logger,
       // One short line per request: what was asked, and the outcome. Headers (and credentials) stay out.
       serializers: {
-        req: (req: { id: unknown; method: string; url: string }) => ({ id: req.id, method: req.method, url: req.url }),
+        req: (req: { id: unknown; method: string; url: string }) => ({
+          id: req.id,
+          method: req.method,
+          url: req.url.replace(/([?&]key=)[^&]*/g, '$1[redacted]'),
+        }),
         res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
       },
       genReqId(req, res) {
@@ -68,6 +72,7 @@ export function createApp(options: AppOptions): { app: Express; lifecycle: Lifec
   app.get('/healthz', health.getHealth);
   app.get('/readyz', health.getReadiness);
   app.use(dispatcher({ knex, operations, handlers, platformOrigin: options.publicUrl }));
+  app.use(corsOnErrors(knex, operations));
   app.use(errorHandler);
   return { app, lifecycle };
 }

@@ -66,8 +66,8 @@ async function lookUp(tx: Knex.Transaction, token: string): Promise<CredentialRo
     [APP_ROLE, hash],
   )) as { rows: CredentialRow[] };
   const row = rows[0];
-  // The lookup matched on the hash already; compare again in constant time so that no code path
-  // ever decides on a credential with an early-exit comparison.
+  // Belt and braces: the lookup already matched the SHA-256 of the token (which leaks nothing useful by
+  // timing); the decision itself is still taken by a constant-time comparison.
   return row && sameHash(Buffer.from(row.hash), hash) ? row : undefined;
 }
 

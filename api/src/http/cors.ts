@@ -1,4 +1,4 @@
-import type { RequestHandler } from 'express';
+import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { Knex } from 'knex';
 import { publishableKeyOrigins } from './auth.js';
 import { allowOrigin, originHeader } from './origins.js';
@@ -12,8 +12,11 @@ const PREFLIGHT_MAX_AGE_SECONDS = 600;
  * The key travels in the query string precisely so that a preflight (which carries no credentials)
  * can be answered per site. Other endpoints are never readable cross-origin, so their preflights fail.
  */
+const publicOperationsOf = (operations: OperationInfo[]) =>
+  operations.filter((operation) => operation.security.some((r) => 'publishableKey' in r));
+
 export function preflight(knex: Knex, operations: OperationInfo[]): RequestHandler {
-  const publicOperations = operations.filter((operation) => operation.security.some((r) => 'publishableKey' in r));
+  const publicOperations = publicOperationsOf(operations);
   return async (req, res) => {
     const methods = publicOperations.filter((operation) => operation.pattern.test(req.path)).map((o) => o.method);
     const origin = originHeader(req); // preflights are always cross-origin, so they carry one
@@ -32,5 +35,24 @@ export function preflight(knex: Knex, operations: OperationInfo[]): RequestHandl
       'Access-Control-Max-Age': String(PREFLIGHT_MAX_AGE_SECONDS),
     });
     res.status(204).end();
+  };
+}
+
+/**
+ * Lets a site's page read the problem a public call got (a validation error, say), when its origin is
+ * one the key's site allows: without it the browser hides the body, and a widget could not tell
+ * `validation_failed` from a network failure.
+ */
+export function corsOnErrors(knex: Knex, operations: OperationInfo[]): ErrorRequestHandler {
+  const publicOperations = publicOperationsOf(operations);
+  return async (error, req, res, next) => {
+    const origin = originHeader(req);
+    const key = req.query.key;
+    const isPublic = publicOperations.some((operation) => operation.pattern.test(req.path));
+    if (origin && typeof key === 'string' && isPublic && !res.get('Access-Control-Allow-Origin')) {
+      const allowed = await publishableKeyOrigins(knex, key).catch((): string[] => []);
+      if (allowed.includes(origin)) allowOrigin(res, origin);
+    }
+    next(error);
   };
 }

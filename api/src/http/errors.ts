@@ -1,5 +1,6 @@
 import { STATUS_CODES } from 'node:http';
 import type { ErrorRequestHandler } from 'express';
+import { BODY_LIMIT } from './limits.js';
 import { Problem, problemBody } from './problem.js';
 
 interface ValidatorError {
@@ -12,7 +13,12 @@ interface ValidatorError {
 const BODY_ERRORS: Record<string, () => Problem> = {
   'entity.parse.failed': () => new Problem(400, 'malformed_json', 'Bad request', 'The body is not valid JSON.'),
   'entity.too.large': () =>
-    new Problem(413, 'payload_too_large', 'Payload too large', 'The body is larger than the 100 kB this API accepts.'),
+    new Problem(
+      413,
+      'payload_too_large',
+      'Payload too large',
+      `The body is larger than the ${BODY_LIMIT} this API accepts.`,
+    ),
   'encoding.unsupported': () =>
     new Problem(415, 'unsupported_media_type', 'Unsupported media type', 'Send an uncompressed body.'),
   'charset.unsupported': () =>
@@ -25,8 +31,6 @@ const DATABASE_ERRORS: Record<string, () => Problem> = {
   '23505': () => new Problem(409, 'already_exists', 'Conflict', 'That already exists.'),
   // foreign_key_violation: the thing referred to is gone (or belongs to another tenant).
   '23503': () => new Problem(404, 'not_found', 'Not found', 'A resource this request refers to does not exist.'),
-  // insufficient_privilege, raised by a row-level security check: invisible rows do not exist.
-  '42501': () => new Problem(404, 'not_found', 'Not found', 'A resource this request refers to does not exist.'),
   // character_not_in_repertoire: a string with a NUL character, which a text column cannot hold.
   '22021': () =>
     new Problem(
@@ -51,6 +55,11 @@ function toProblem(error: unknown): Problem | null {
   const candidate = error as { type?: string; code?: string; status?: number };
   if (candidate.type && BODY_ERRORS[candidate.type]) return BODY_ERRORS[candidate.type]!();
   if (typeof candidate.code === 'string' && DATABASE_ERRORS[candidate.code]) return DATABASE_ERRORS[candidate.code]!();
+  // A row-level security check refused a write into rows the tenant cannot see: for it, they do not exist.
+  // (Other privilege errors are bugs, and stay 500s.)
+  if (candidate.code === '42501' && /row-level security/.test(String((error as Error).message))) {
+    return new Problem(404, 'not_found', 'Not found', 'A resource this request refers to does not exist.');
+  }
   const validation = error as ValidatorError;
   const known = typeof validation.status === 'number' ? VALIDATOR_CODES[validation.status] : undefined;
   if (known && Array.isArray(validation.errors)) {

@@ -24,10 +24,14 @@ export function normalizeOrigin(input: string): { origin: string } | { error: st
   return { origin: url.origin };
 }
 
-/** The request's Origin header, normalised; null without one, or with an opaque (`null`) one. */
+/**
+ * The request's Origin header, normalised; null without one. An opaque origin (sandboxed frames, some
+ * redirects) stays the string `null`, which no site allows and which is not the platform's own.
+ */
 export function originHeader(req: Request): string | null {
   const header = req.get('origin');
-  if (!header || header === 'null') return null;
+  if (!header) return null;
+  if (header === 'null') return header;
   const result = normalizeOrigin(header);
   return 'origin' in result ? result.origin : header;
 }
@@ -44,5 +48,6 @@ export function requestOrigin(req: Request, platformOrigin: string): string | nu
 /** Lets the browser read the response: only ever for an origin the site allows. */
 export function allowOrigin(res: Response, origin: string): void {
   res.set('Access-Control-Allow-Origin', origin);
+  res.set('Access-Control-Expose-Headers', 'X-Request-Id, Idempotent-Replayed');
   res.append('Vary', 'Origin');
 }

@@ -30,7 +30,7 @@ export const clientHandlers: Pick<
   async updateClient({ tx, params, body }) {
     const [client] = await tx('clients')
       .where({ id: params.clientId })
-      .update({ ...body, updated_at: tx.fn.now() })
+      .update({ name: body.name, updated_at: tx.fn.now() })
       .returning(CLIENT);
     if (!client) throw notFound('client');
     return { status: 200, body: client };

@@ -3,6 +3,7 @@ import { v7 as uuidv7 } from 'uuid';
 import type { Handlers, Principal, Schemas, Scope } from '../http/operations.js';
 import { conflict, forbidden, invalidField, notFound } from '../http/problem.js';
 import { paginate } from '../http/pagination.js';
+import { ROLE_SCOPES } from './roles.js';
 import { hashToken, newToken, tokenPrefix } from './secrets.js';
 
 type Key = Schemas['Key'];
@@ -82,6 +83,10 @@ export const keyHandlers: Pick<Handlers, 'listKeys' | 'createKey' | 'getKey' | '
     if (!body.scopes) throw invalidField('scopes', 'is required for a secret key');
     assertMayGrant(principal, body.scopes);
     const clientId = body.client_id ?? principal.clientId;
+    const beyondClient = body.scopes.filter((scope) => !ROLE_SCOPES.client_admin.includes(scope));
+    if (clientId && beyondClient.length > 0) {
+      throw invalidField('scopes', `may not include ${beyondClient.join(', ')} in a key limited to one client`);
+    }
     if (clientId && !(await tx('clients').where({ id: clientId }).first('id'))) throw notFound('client');
     const key = await insertKey(tx, {
       agency_id: agencyId,
@@ -107,6 +112,9 @@ export const keyHandlers: Pick<Handlers, 'listKeys' | 'createKey' | 'getKey' | '
   async rotateKey({ tx, agencyId, principal, params, body }) {
     const old = await findKey(tx, params.keyId);
     if (old.revoked_at) throw conflict('key_revoked', 'A revoked key cannot be rotated; create a new one.');
+    if (old.expires_at && new Date(old.expires_at) <= new Date()) {
+      throw conflict('key_expired', 'An expired key cannot be rotated; create a new one.');
+    }
     assertMayGrant(principal, old.scopes);
     const overlap = body?.overlap_seconds ?? 86_400;
     await tx('api_keys')

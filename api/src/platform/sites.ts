@@ -43,7 +43,7 @@ export const siteHandlers: Pick<
   async updateSite({ tx, params, body }) {
     const [site] = await tx('sites')
       .where({ id: params.siteId })
-      .update({ ...body, updated_at: tx.fn.now() })
+      .update({ name: body.name, updated_at: tx.fn.now() })
       .returning(SITE);
     if (!site) throw notFound('site');
     return { status: 200, body: site };

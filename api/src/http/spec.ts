@@ -27,6 +27,8 @@ export interface OperationInfo {
   /** The JSON request body's schema, `$ref`s left for `resolve` to follow. */
   body: { required: boolean; schema: SchemaObject } | null;
   idempotent: boolean;
+  /** The response statuses the spec declares explicitly (`default` aside). */
+  statuses: string[];
 }
 
 /** Follows a local `$ref` (`#/components/…`) to what it names. */
@@ -68,6 +70,7 @@ export function listOperations(spec: OpenApiDocument): OperationInfo[] {
         parameters,
         body: schema ? { required: requestBody?.required ?? false, schema: schema as SchemaObject } : null,
         idempotent: parameters.some((p) => p.in === 'header' && p.name.toLowerCase() === 'idempotency-key'),
+        statuses: Object.keys(operation.responses ?? {}).filter((status) => status !== 'default'),
       });
     }
   }

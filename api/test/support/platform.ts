@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { createDramacClient, type DramacClient } from '@dramac/sdk';
+import type { Logger } from 'pino';
 import { loadConfig } from '../../src/config.js';
+import { listOperations, loadPlatformSpec } from '../../src/http/spec.js';
 import { createLogger } from '../../src/logger.js';
 import { startPlatform, type Platform } from '../../src/server.js';
 import { freshDatabase } from './database.js';
@@ -36,12 +38,26 @@ export interface TestPlatform extends Platform {
   close(): Promise<void>;
 }
 
+const operations = listOperations(loadPlatformSpec());
+/** Statuses raised before an operation is known, for any route: `default` covers them in the spec. */
+const TRANSPORT_STATUSES = [405, 413, 415];
+
+/** Every status a test sees must be one the spec declares for that operation: the spec stays the truth. */
+function assertDeclared(method: string, path: string, status: number) {
+  const pathname = new URL(path, 'http://x').pathname;
+  const operation = operations.find((o) => o.method === method.toLowerCase() && o.pattern.test(pathname));
+  if (!operation || TRANSPORT_STATUSES.includes(status) || operation.statuses.includes(String(status))) return;
+  throw new Error(
+    `${method} ${operation.path} answered ${status}, which the spec does not declare for ${operation.id}`,
+  );
+}
+
 /**
  * Starts the whole platform on a fresh database, validating every response against the spec. With
  * `demo`, it also seeds the demo data and serves the demo page, on a port known in advance so that
  * PUBLIC_URL is where a browser really finds it.
  */
-export async function startTestPlatform(options: { demo?: boolean } = {}): Promise<TestPlatform> {
+export async function startTestPlatform(options: { demo?: boolean; logger?: Logger } = {}): Promise<TestPlatform> {
   const database = await freshDatabase();
   const port = options.demo ? await freePort() : 0;
   const config = loadConfig({
@@ -52,7 +68,7 @@ export async function startTestPlatform(options: { demo?: boolean } = {}): Promi
     ...(database.databaseUrl ? { DATABASE_URL: database.databaseUrl } : {}),
   });
   const platform = await startPlatform(config, {
-    logger: createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'),
+    logger: options.logger ?? createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'),
     validateResponses: true,
     inMemory: true,
   });
@@ -67,6 +83,7 @@ export async function startTestPlatform(options: { demo?: boolean } = {}): Promi
     }
     const response = await fetch(`${platform.url}${path}`, { method, headers, body });
     const text = await response.text();
+    assertDeclared(method, path, response.status);
     let parsed: unknown = undefined;
     try {
       parsed = text ? JSON.parse(text) : undefined;

@@ -55,6 +55,12 @@ function toProblem(error: unknown): Problem | null {
   const candidate = error as { type?: string; code?: string; status?: number };
   if (candidate.type && BODY_ERRORS[candidate.type]) return BODY_ERRORS[candidate.type]!();
   if (typeof candidate.code === 'string' && DATABASE_ERRORS[candidate.code]) return DATABASE_ERRORS[candidate.code]!();
+  // No database connection came free in time: the server is overloaded, not the request wrong.
+  if ((error as Error)?.name === 'KnexTimeoutError') {
+    return new Problem(503, 'database_busy', 'Service unavailable', 'The database is busy; retry shortly.', undefined, {
+      'Retry-After': '1',
+    });
+  }
   // A row-level security check refused a write into rows the tenant cannot see: for it, they do not exist.
   // (Other privilege errors are bugs, and stay 500s.)
   if (candidate.code === '42501' && /row-level security/.test(String((error as Error).message))) {

@@ -2,7 +2,13 @@ import type { Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
-import { checkDatabaseRole, migrateToLatest, openDatabase, type Database } from './db/database.js';
+import {
+  assertCanBecomeAppRole,
+  assertMayOwnSchema,
+  migrateToLatest,
+  openDatabase,
+  type Database,
+} from './db/database.js';
 import { createApp } from './http/app.js';
 import { loadPlatformSpec } from './http/spec.js';
 import { seedDemo, type DemoData } from './seed.js';
@@ -28,8 +34,9 @@ export async function startPlatform(
   });
   let server: Server | undefined;
   try {
+    await assertMayOwnSchema(db.knex);
     await migrateToLatest(db.knex);
-    await checkDatabaseRole(db.knex);
+    await assertCanBecomeAppRole(db.knex);
     const demo = config.seedDemo ? await seedDemo(db.knex, config.publicUrl) : null;
     const { app, lifecycle } = createApp({
       knex: db.knex,

@@ -118,6 +118,6 @@ describe('Idempotency-Key', () => {
     const sessions = await platform.request('POST', '/v1/sessions', {
       body: { email: body.owner.email, password: body.owner.password },
     });
-    expect(sessions.body.agencies).toHaveLength(1);
+    expect(sessions.body.agency_id).toBe(first.body.agency.id);
   });
 });

@@ -22,6 +22,8 @@ describe('request logs', () => {
     const owner = await platform.signUp('Logs');
     const secret = 'sk_thisMustNeverBeLogged0123456789abcdefghijk';
     await platform.request('GET', `/v1/public/site?key=${secret}`, { headers: { 'x-request-id': 'log-test-1' } });
+    await platform.request('GET', `/v1/public/site?%6Bey=${secret}`, { headers: { 'x-request-id': 'log-test-3' } });
+    await platform.request('GET', `/v1/clients?token=${secret}`, { headers: { 'x-request-id': 'log-test-4' } });
     await platform.request('GET', '/v1/clients', { token: owner.token, headers: { 'x-request-id': 'log-test-2' } });
     const logged = lines.join('\n');
     expect(logged).not.toContain(secret);

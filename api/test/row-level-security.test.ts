@@ -116,6 +116,16 @@ describe('row-level security', () => {
     await expect(read).rejects.toMatchObject({ code: '42501' });
   });
 
+  it('lets sign-in read a password’s parameters, never its hash', async () => {
+    const { rows } = await asTenant(NO_TENANT, (tx) =>
+      tx.raw('SELECT * FROM dramac_find_login(?, ?)', [b.email, null]),
+    );
+    const stored = (await platform.db.knex('users').where({ id: b.ownerId }).first()).password_hash as string;
+    expect(rows).toHaveLength(1);
+    expect(stored.startsWith(`${rows[0].password_parameters}$`)).toBe(true);
+    expect(JSON.stringify(rows)).not.toContain(stored.split('$').at(-1));
+  });
+
   it("refuses to write a row into another tenant's agency", async () => {
     const attempt = asTenant({ agencyId: a.agencyId, clientId: null }, (tx) =>
       tx('clients').insert({ id: crypto.randomUUID(), agency_id: b.agencyId, name: 'Planted' }),

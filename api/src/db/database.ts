@@ -66,25 +66,40 @@ export async function rollbackAll(knex: Knex): Promise<void> {
   await knex.migrate.rollback({ migrationSource }, true);
 }
 
-/**
- * Checks what the tenancy design needs from the role the server connects as: it can become the
- * application role (every request runs as it), and it bypasses row-level security, as the owner of the
- * functions that look credentials up before a tenant is known must (docs/decisions/0002).
- */
-export async function checkDatabaseRole(knex: Knex): Promise<void> {
+interface RoleFacts {
+  name: string;
+  bypasses: boolean;
+  member: boolean | null;
+}
+
+async function roleFacts(knex: Knex): Promise<RoleFacts> {
   const { rows } = (await knex.raw(
-    `SELECT current_user AS name, rolsuper OR rolbypassrls AS bypasses, pg_has_role(current_user, ?, 'MEMBER') AS member
+    `SELECT current_user AS name, rolsuper OR rolbypassrls AS bypasses,
+            CASE WHEN EXISTS (SELECT 1 FROM pg_roles WHERE rolname = ?) THEN pg_has_role(current_user, ?, 'MEMBER') END AS member
        FROM pg_roles WHERE rolname = current_user`,
-    [APP_ROLE],
-  )) as { rows: { name: string; bypasses: boolean; member: boolean }[] };
-  const role = rows[0];
-  if (!role?.bypasses) {
+    [APP_ROLE, APP_ROLE],
+  )) as { rows: RoleFacts[] };
+  return rows[0] ?? { name: '(unknown)', bypasses: false, member: null };
+}
+
+/**
+ * Checked before migrating: the role the server connects as must bypass row-level security, as the owner
+ * of the functions that look credentials up before a tenant is known (docs/decisions/0002).
+ */
+export async function assertMayOwnSchema(knex: Knex): Promise<void> {
+  const role = await roleFacts(knex);
+  if (!role.bypasses) {
     throw new StartupError(
-      `The database role ${role?.name ?? '(unknown)'} has neither SUPERUSER nor BYPASSRLS. Connect (DATABASE_URL) as ` +
-        `the schema's owner with BYPASSRLS: sign-in looks credentials up across tenants through functions it owns.`,
+      `The database role ${role.name} has neither SUPERUSER nor BYPASSRLS. Connect (DATABASE_URL) as the ` +
+        `schema's owner with BYPASSRLS: sign-in looks credentials up across tenants through functions it owns.`,
     );
   }
-  if (!role.member) {
+}
+
+/** Checked after migrating (which creates the role): every request runs as the application role. */
+export async function assertCanBecomeAppRole(knex: Knex): Promise<void> {
+  const role = await roleFacts(knex);
+  if (role.member !== true) {
     throw new StartupError(
       `The database role ${role.name} cannot become ${APP_ROLE}: GRANT ${APP_ROLE} TO ${role.name}.`,
     );

@@ -15,6 +15,16 @@ import { listOperations, type OpenApiDocument } from './spec.js';
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
 
+/** A request URL fit for logs: the `key` parameter, and anything that looks like a credential, redacted. */
+export function loggedUrl(url: string): string {
+  const parsed = new URL(url, 'http://log.invalid');
+  if (!parsed.search) return url;
+  for (const [name, value] of [...parsed.searchParams]) {
+    if (name.toLowerCase() === 'key' || /^(pk|sk|ses)_/.test(value)) parsed.searchParams.set(name, '[redacted]');
+  }
+  return `${parsed.pathname}${parsed.search.replace(/%5Bredacted%5D/g, '[redacted]')}`;
+}
+
 export interface AppOptions {
   knex: Knex;
   spec: OpenApiDocument;
@@ -41,7 +51,7 @@ export function createApp(options: AppOptions): { app: Express; lifecycle: Lifec
         req: (req: { id: unknown; method: string; url: string }) => ({
           id: req.id,
           method: req.method,
-          url: req.url.replace(/([?&]key=)[^&]*/g, '$1[redacted]'),
+          url: loggedUrl(req.url),
         }),
         res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
       },

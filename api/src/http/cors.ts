@@ -47,9 +47,15 @@ export function corsOnErrors(knex: Knex, operations: OperationInfo[]): ErrorRequ
   const publicOperations = publicOperationsOf(operations);
   return async (error, req, res, next) => {
     const origin = originHeader(req);
+    if (origin && res.locals.allowedOrigin === origin) {
+      allowOrigin(res, origin);
+      return next(error);
+    }
+    // Refused before the dispatcher checked the key (by the validator, say): look the key up. Not when
+    // the database itself is what failed.
     const key = req.query.key;
     const isPublic = publicOperations.some((operation) => operation.pattern.test(req.path));
-    if (origin && typeof key === 'string' && isPublic && !res.get('Access-Control-Allow-Origin')) {
+    if (origin && typeof key === 'string' && isPublic && (error as Error)?.name !== 'KnexTimeoutError') {
       const allowed = await publishableKeyOrigins(knex, key).catch((): string[] => []);
       if (allowed.includes(origin)) allowOrigin(res, origin);
     }

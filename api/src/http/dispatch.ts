@@ -54,12 +54,18 @@ export function dispatcher(options: {
     }
     const idempotencyKey = operation.idempotent ? req.get('idempotency-key') : undefined;
     const prepare = handler.prepare as ((input: { body: unknown; knex: Knex }) => Promise<unknown>) | undefined;
+    if (prepare && operation.security.length > 0) {
+      // Slow preparation is for callers who may make the call: check the credential first.
+      await options.knex.transaction((tx) => authenticate(tx, req, operation.security, origin));
+    }
     const prepared = prepare ? await prepare({ body: req.body, knex: options.knex }) : undefined;
 
     const outcome = await options.knex.transaction(async (tx): Promise<Outcome> => {
       let principal: Principal = ANONYMOUS;
       if (operation.security.length > 0) principal = await authenticate(tx, req, operation.security, origin);
       else await enterTenant(tx, NO_TENANT);
+      // From here on the origin is known to be allowed: errors may be read by the page too.
+      if (origin && principal.kind === 'publishable') res.locals.allowedOrigin = origin;
       const tenant: Tenant = { agencyId: principal.agencyId, clientId: principal.clientId };
 
       const claim = idempotencyKey
@@ -93,7 +99,7 @@ export function dispatcher(options: {
       return { status: reply.status, body };
     });
 
-    if (origin && usesPublishableKey(operation)) allowOrigin(res, origin);
+    if (res.locals.allowedOrigin) allowOrigin(res, origin!);
     if (outcome.replayed) res.set('Idempotent-Replayed', 'true');
     if (outcome.body === undefined || outcome.body === null) res.status(outcome.status).end();
     else res.status(outcome.status).json(outcome.body);

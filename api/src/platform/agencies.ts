@@ -28,8 +28,7 @@ export const agencyHandlers: Pick<
           role: 'agency_owner',
         })
         .returning(['id', 'agency_id', 'email', 'name', 'role', 'client_id']);
-      const account = { ...owner, agency_name: agency.name };
-      return { status: 201, body: { agency, session: await openSession(tx, account, [account]) } };
+      return { status: 201, body: { agency, session: await openSession(tx, owner) } };
     },
   ),
 

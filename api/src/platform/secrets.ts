@@ -32,22 +32,31 @@ export function tokenPrefix(token: string): string {
 // scrypt's recommended interactive parameters (N=2^15, r=8, p=1): about 50 ms a hash here.
 const SCRYPT = { N: 32768, r: 8, p: 1, maxmem: 64 * 1024 * 1024 };
 
-export async function hashPassword(password: string): Promise<string> {
-  const salt = randomBytes(16);
-  const hash = await scryptAsync(password.normalize('NFKC'), salt, 32, SCRYPT);
-  return `scrypt$${SCRYPT.N}$${SCRYPT.r}$${SCRYPT.p}$${salt.toString('base64url')}$${hash.toString('base64url')}`;
-}
-
-export async function verifyPassword(password: string, stored: string | null): Promise<boolean> {
-  // Without an account, still spend the time of a hash, so a response's timing does not tell which emails exist.
-  const [scheme, n, r, p, salt, hash] = (stored ?? `scrypt$${SCRYPT.N}$8$1$$`).split('$');
-  if (scheme !== 'scrypt') return false;
-  const expected = Buffer.from(hash!, 'base64url');
-  const actual = await scryptAsync(password.normalize('NFKC'), Buffer.from(salt!, 'base64url'), 32, {
+/**
+ * A stored password is `scrypt$N$r$p$salt$hash`; everything but the hash is its "parameters", which
+ * sign-in reads to derive the same string from a candidate password.
+ */
+async function derive(password: string, parameters: string): Promise<string> {
+  const [, n, r, p, salt] = parameters.split('$');
+  const hash = await scryptAsync(password.normalize('NFKC'), Buffer.from(salt!, 'base64url'), 32, {
     N: Number(n),
     r: Number(r),
     p: Number(p),
     maxmem: SCRYPT.maxmem,
   });
-  return stored !== null && sameHash(actual, expected);
+  return `${parameters}$${hash.toString('base64url')}`;
+}
+
+export function hashPassword(password: string): Promise<string> {
+  return derive(password, `scrypt$${SCRYPT.N}$${SCRYPT.r}$${SCRYPT.p}$${randomBytes(16).toString('base64url')}`);
+}
+
+/**
+ * What a candidate password would be stored as, given the stored parameters. Without parameters (no such
+ * account, or one without a password) it still spends one hash, so timing does not tell which exist.
+ */
+export async function candidatePasswordHash(password: string, parameters: string | null): Promise<string | null> {
+  if (parameters?.startsWith('scrypt$')) return derive(password, parameters);
+  await hashPassword(password);
+  return null;
 }

@@ -4,30 +4,24 @@ import { enterTenant, NO_TENANT } from '../db/tenant.js';
 import { forbidden, Problem } from '../http/problem.js';
 import { withPreparation, type Handlers, type Role, type Schemas } from '../http/operations.js';
 import { ROLE_SCOPES } from './roles.js';
-import { hashToken, newToken, verifyPassword } from './secrets.js';
+import { candidatePasswordHash, hashToken, newToken } from './secrets.js';
 
 const SESSION_DAYS = 7;
 
-/** One agency's account, as sign-in sees it. */
+const USER = ['id', 'agency_id', 'email', 'name', 'role', 'client_id'];
+
+/** An account, as a session shows it. */
 export interface Account {
   id: string;
   agency_id: string;
-  agency_name: string;
   email: string;
   name: string;
   role: Role;
   client_id: string | null;
 }
 
-/**
- * Opens a session for `account`, in the transaction's current tenant (which must be the account's
- * agency). `agencies` are the accounts the same credentials open, for the client to offer a switch.
- */
-export async function openSession(
-  tx: Knex.Transaction,
-  account: Account,
-  agencies: Account[],
-): Promise<Schemas['Session']> {
+/** Opens a session for `account`, in the transaction's current tenant (which must be the account's agency). */
+export async function openSession(tx: Knex.Transaction, account: Account): Promise<Schemas['Session']> {
   const token = newToken('ses');
   const [session] = await tx('sessions')
     .insert({
@@ -46,39 +40,53 @@ export async function openSession(
     client_id: account.client_id,
     scopes: [...ROLE_SCOPES[account.role]],
     user: { id: account.id, email: account.email, name: account.name },
-    agencies: agencies.map((a) => ({ id: a.agency_id, name: a.agency_name })),
   };
 }
 
 const invalidCredentials = () =>
   new Problem(401, 'invalid_credentials', 'Unauthorized', 'The email or password is wrong.');
 
-/** The accounts that this email and password open, checked before any transaction holds a connection. */
-async function accountsOpenedBy(knex: Knex, email: string, password: string): Promise<Account[]> {
-  const candidates = await knex.transaction(async (tx) => {
+/** Runs `fn` in a short transaction of its own, before any tenant is known. */
+const beforeTenant = <T>(knex: Knex, fn: (tx: Knex.Transaction) => Promise<T>) =>
+  knex.transaction(async (tx) => {
     await enterTenant(tx, NO_TENANT);
-    const { rows } = (await tx.raw('SELECT * FROM dramac_find_login(?)', [email])) as {
-      rows: (Account & { password_hash: string | null })[];
-    };
-    return rows;
+    return fn(tx);
   });
-  // An unknown email costs one hash like a known one, so timing does not tell which emails exist.
-  if (candidates.length === 0) await verifyPassword(password, null);
-  const opened: Account[] = [];
-  for (const { password_hash, ...account } of candidates) {
-    if (await verifyPassword(password, password_hash)) opened.push(account);
-  }
-  return opened;
+
+/**
+ * The account these credentials open, or null. One account is checked — the one in `agencyId`, or the
+ * email's oldest — at the cost of one hash whatever exists, so neither timing nor answers tell how many
+ * accounts an email has. The hash is computed while no connection is held, and compared in the database:
+ * stored hashes never reach the application.
+ */
+async function accountOpenedBy(knex: Knex, body: { email: string; password: string; agency_id?: string }) {
+  const account = await beforeTenant(knex, async (tx) => {
+    const { rows } = (await tx.raw('SELECT * FROM dramac_find_login(?, ?)', [body.email, body.agency_id ?? null])) as {
+      rows: { id: string; agency_id: string; password_parameters: string | null }[];
+    };
+    return rows[0];
+  });
+  const candidate = await candidatePasswordHash(body.password, account?.password_parameters ?? null);
+  if (!account || !candidate) return null;
+  const matches = await beforeTenant(knex, async (tx) => {
+    const { rows } = (await tx.raw('SELECT dramac_password_matches(?, ?) AS matches', [account.id, candidate])) as {
+      rows: { matches: boolean }[];
+    };
+    return rows[0]?.matches === true;
+  });
+  return matches ? { id: account.id, agencyId: account.agency_id } : null;
 }
 
 export const sessionHandlers: Pick<Handlers, 'createSession' | 'deleteCurrentSession'> = {
   createSession: withPreparation(
-    ({ knex, body }) => accountsOpenedBy(knex, body.email, body.password),
-    async ({ tx, body, enterTenant }, accounts) => {
-      const account = body.agency_id ? accounts.find((a) => a.agency_id === body.agency_id) : accounts[0];
+    ({ knex, body }) => accountOpenedBy(knex, body),
+    async ({ tx, enterTenant }, opened) => {
+      if (!opened) throw invalidCredentials();
+      await enterTenant({ agencyId: opened.agencyId, clientId: null });
+      // Read again inside this transaction: the account may have changed (or gone) since the check.
+      const account = (await tx('users').where({ id: opened.id }).first(USER)) as Account | undefined;
       if (!account) throw invalidCredentials();
-      await enterTenant({ agencyId: account.agency_id, clientId: account.client_id });
-      return { status: 201, body: await openSession(tx, account, accounts) };
+      return { status: 201, body: await openSession(tx, account) };
     },
   ),
 

@@ -10,8 +10,11 @@ import { hashPassword } from './secrets.js';
 type User = Schemas['User'];
 const USER = ['id', 'email', 'name', 'role', 'client_id', 'created_at'];
 
-async function findUser(tx: Knex.Transaction, userId: string): Promise<User> {
-  const user = await tx('users').where({ id: userId }).first(USER);
+/** The user, locked for the rest of the transaction when it is about to change (so checks see its current role). */
+async function findUser(tx: Knex.Transaction, userId: string, lock = false): Promise<User> {
+  const query = tx('users').where({ id: userId });
+  if (lock) query.forUpdate();
+  const user = await query.first(USER);
   if (!user) throw notFound('user');
   return user;
 }
@@ -77,7 +80,7 @@ export const userHandlers: Pick<Handlers, 'listUsers' | 'createUser' | 'getUser'
   },
 
   async updateUser({ tx, agencyId, principal, params, body }) {
-    const user = await findUser(tx, params.userId);
+    const user = await findUser(tx, params.userId, true);
     const changes: Record<string, unknown> = { updated_at: tx.fn.now() };
     if (body.name !== undefined) changes.name = body.name;
     if (body.role !== undefined || body.client_id !== undefined) {
@@ -90,11 +93,12 @@ export const userHandlers: Pick<Handlers, 'listUsers' | 'createUser' | 'getUser'
       changes.client_id = await clientFor(tx, role, body.client_id === undefined ? keptClient : body.client_id);
     }
     const [updated] = await tx('users').where({ id: user.id }).update(changes).returning(USER);
+    if (!updated) throw notFound('user');
     return { status: 200, body: updated };
   },
 
   async deleteUser({ tx, agencyId, principal, params }) {
-    const user = await findUser(tx, params.userId);
+    const user = await findUser(tx, params.userId, true);
     assertMayManage(principal, user.role);
     await assertNotLastOwner(tx, agencyId, user);
     // The account's sessions go with it (foreign key cascade).

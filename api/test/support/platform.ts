@@ -40,7 +40,7 @@ export interface TestPlatform extends Platform {
 
 const operations = listOperations(loadPlatformSpec());
 /** Statuses raised before an operation is known, for any route: `default` covers them in the spec. */
-const TRANSPORT_STATUSES = [405, 413, 415];
+const TRANSPORT_STATUSES = [405, 413, 415, 503];
 
 /** Every status a test sees must be one the spec declares for that operation: the spec stays the truth. */
 function assertDeclared(method: string, path: string, status: number) {
@@ -95,7 +95,17 @@ export async function startTestPlatform(options: { demo?: boolean; logger?: Logg
 
   return {
     ...platform,
-    client: (token) => createDramacClient({ baseUrl: platform.url, token }),
+    client: (token) =>
+      createDramacClient({
+        baseUrl: platform.url,
+        token,
+        async fetch(input, init) {
+          const request = new Request(input, init);
+          const response = await fetch(request);
+          assertDeclared(request.method, new URL(request.url).pathname + new URL(request.url).search, response.status);
+          return response;
+        },
+      }),
     request,
     async signUp(name = 'Agency') {
       const email = `${randomUUID()}@example.com`;

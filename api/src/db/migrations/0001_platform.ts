@@ -161,27 +161,31 @@ export async function up(knex: Knex): Promise<void> {
             WHERE s.hash = token_hash AND s.expires_at > now();
        END
      $$`,
-    // The accounts an email has, in every agency (at most 20), with what sign-in needs to check them.
-    `CREATE FUNCTION dramac_find_login(login_email text)
-       RETURNS TABLE (id uuid, agency_id uuid, agency_name text, email text, name text, role text,
-                      client_id uuid, password_hash text)
+    // The account an email signs in to: in the agency asked for, or else its oldest. It returns the
+    // password's parameters (scheme, cost, salt) but never the hash: dramac_password_matches compares.
+    `CREATE FUNCTION dramac_find_login(login_email text, in_agency uuid)
+       RETURNS TABLE (id uuid, agency_id uuid, password_parameters text)
        LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
-         SELECT u.id, u.agency_id, a.name, u.email, u.name, u.role, u.client_id, u.password_hash
-           FROM users u JOIN agencies a ON a.id = u.agency_id
-          WHERE lower(u.email) = lower(login_email)
+         SELECT u.id, u.agency_id, substring(u.password_hash FROM '^(.*)[$][^$]*$')
+           FROM users u
+          WHERE lower(u.email) = lower(login_email) AND (in_agency IS NULL OR u.agency_id = in_agency)
           ORDER BY u.created_at, u.id
-          LIMIT 20
+          LIMIT 1
      $$`,
-    ...['dramac_authenticate(bytea)', 'dramac_find_login(text)'].flatMap((fn) => [
-      `REVOKE ALL ON FUNCTION ${fn} FROM PUBLIC`,
-      `GRANT EXECUTE ON FUNCTION ${fn} TO ${APP_ROLE}`,
-    ]),
+    `CREATE FUNCTION dramac_password_matches(account uuid, candidate text) RETURNS boolean
+       LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
+         SELECT coalesce((SELECT u.password_hash = candidate FROM users u WHERE u.id = account), false)
+     $$`,
+    ...['dramac_authenticate(bytea)', 'dramac_find_login(text, uuid)', 'dramac_password_matches(uuid, text)'].flatMap(
+      (fn) => [`REVOKE ALL ON FUNCTION ${fn} FROM PUBLIC`, `GRANT EXECUTE ON FUNCTION ${fn} TO ${APP_ROLE}`],
+    ),
   ]);
 }
 
 export async function down(knex: Knex): Promise<void> {
   await runAll(knex, [
-    `DROP FUNCTION dramac_find_login(text)`,
+    `DROP FUNCTION dramac_password_matches(uuid, text)`,
+    `DROP FUNCTION dramac_find_login(text, uuid)`,
     `DROP FUNCTION dramac_authenticate(bytea)`,
     `DROP TABLE idempotency_keys, sessions, api_keys, users, site_origins, sites, clients, agencies`,
     `DROP FUNCTION app_client()`,

@@ -42,26 +42,16 @@ async function startFull(databaseUrl: string): Promise<{ url: string; stop(): Pr
   return { url: `http://${LOOPBACK}:${port}`, stop: () => platform.stop() };
 }
 
-/** The least a server can do for the same answer: one pooled query, serialized as the platform does. */
-async function startBare(databaseUrl: string, agencyId: string): Promise<{ url: string; stop(): Promise<void> }> {
-  const pool = new pg.Pool({ connectionString: databaseUrl, max: 10 });
-  const app = express();
-  app.disable('x-powered-by');
-  app.get('/v1/sites', async (req, res) => {
-    const limit = Number(req.query.limit ?? 20);
-    const { rows } = await pool.query(
-      'SELECT id, client_id, name, created_at, updated_at FROM sites WHERE agency_id = $1 ORDER BY id LIMIT $2',
-      [agencyId, limit + 1],
-    );
-    const hasMore = rows.length > limit;
-    const data = rows.slice(0, limit);
-    const last = data.at(-1) as { id: string } | undefined;
-    res.json({
-      data,
-      has_more: hasMore,
-      next_cursor: hasMore && last ? Buffer.from(last.id).toString('base64url') : null,
-    });
-  });
+/** A page as the platform shapes it (`limit + 1` rows were asked for, to tell whether more follow). */
+function pageOf(rows: { id: string }[], limit: number) {
+  const hasMore = rows.length > limit;
+  const data = rows.slice(0, limit);
+  const last = data.at(-1);
+  return { data, has_more: hasMore, next_cursor: hasMore && last ? Buffer.from(last.id).toString('base64url') : null };
+}
+
+/** Listens on loopback; `stop` closes the server, then the pool. */
+async function serve(app: express.Express, pool: pg.Pool): Promise<{ url: string; stop(): Promise<void> }> {
   const server = await new Promise<Server>((resolve, reject) => {
     const listening = app.listen(0, LOOPBACK, (error?: Error) => (error ? reject(error) : resolve(listening)));
   });
@@ -73,6 +63,22 @@ async function startBare(databaseUrl: string, agencyId: string): Promise<{ url: 
       await pool.end();
     },
   };
+}
+
+/** The least a server can do for the same answer: one pooled query, serialized as the platform does. */
+async function startBare(databaseUrl: string, agencyId: string): Promise<{ url: string; stop(): Promise<void> }> {
+  const pool = new pg.Pool({ connectionString: databaseUrl, max: 10 });
+  const app = express();
+  app.disable('x-powered-by');
+  app.get('/v1/sites', async (req, res) => {
+    const limit = Number(req.query.limit ?? 20);
+    const { rows } = await pool.query(
+      'SELECT id, client_id, name, created_at, updated_at FROM sites WHERE agency_id = $1 ORDER BY id LIMIT $2',
+      [agencyId, limit + 1],
+    );
+    res.json(pageOf(rows, limit));
+  });
+  return serve(app, pool);
 }
 
 /**
@@ -107,29 +113,12 @@ async function startFramed(databaseUrl: string): Promise<{ url: string; stop(): 
         [limit + 1],
       );
       await client.query('COMMIT');
-      const hasMore = rows.length > limit;
-      const data = rows.slice(0, limit);
-      const last = data.at(-1) as { id: string } | undefined;
-      res.json({
-        data,
-        has_more: hasMore,
-        next_cursor: hasMore && last ? Buffer.from(last.id).toString('base64url') : null,
-      });
+      res.json(pageOf(rows, limit));
     } finally {
       client.release();
     }
   });
-  const server = await new Promise<Server>((resolve, reject) => {
-    const listening = app.listen(0, LOOPBACK, (error?: Error) => (error ? reject(error) : resolve(listening)));
-  });
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://${LOOPBACK}:${port}`,
-    async stop() {
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      await pool.end();
-    },
-  };
+  return serve(app, pool);
 }
 
 async function main(): Promise<void> {

@@ -9,9 +9,15 @@ import { APP_ROLE, runAll } from './sql.js';
  */
 const TABLES = ['agencies', 'clients', 'sites', 'site_origins', 'users', 'api_keys', 'sessions', 'idempotency_keys'];
 
+// The tenant in policies is read through scalar subqueries: evaluated once per statement (an InitPlan)
+// instead of once per row, and usable as an index condition — a tenant's list is an index scan, not a
+// sequential scan that calls current_setting() for every row of every tenant.
+const TENANT = '(SELECT app_tenant())';
+const CLIENT = '(SELECT app_client())';
+
 /** Rows of the tenant, narrowed to one client when the credential is limited to one. */
 const inTenant = (clientColumn: string) =>
-  `agency_id = app_tenant() AND (app_client() IS NULL OR ${clientColumn} = app_client())`;
+  `agency_id = ${TENANT} AND (${CLIENT} IS NULL OR ${clientColumn} = ${CLIENT})`;
 
 export async function up(knex: Knex): Promise<void> {
   await runAll(knex, [
@@ -118,17 +124,17 @@ export async function up(knex: Knex): Promise<void> {
     ]),
     // The agency and its clients: readable within the tenant, writable only by credentials not limited
     // to one client (permissive policies add up: SELECT sees either; writes need `manage`).
-    `CREATE POLICY tenant ON agencies FOR SELECT USING (id = app_tenant())`,
-    `CREATE POLICY manage ON agencies USING (id = app_tenant() AND app_client() IS NULL)`,
+    `CREATE POLICY tenant ON agencies FOR SELECT USING (id = ${TENANT})`,
+    `CREATE POLICY manage ON agencies USING (id = ${TENANT} AND ${CLIENT} IS NULL)`,
     `CREATE POLICY tenant ON clients FOR SELECT USING (${inTenant('id')})`,
-    `CREATE POLICY manage ON clients USING (agency_id = app_tenant() AND app_client() IS NULL)`,
+    `CREATE POLICY manage ON clients USING (agency_id = ${TENANT} AND ${CLIENT} IS NULL)`,
     `CREATE POLICY tenant ON sites USING (${inTenant('client_id')})`,
     `CREATE POLICY tenant ON site_origins
-       USING (agency_id = app_tenant() AND EXISTS (SELECT 1 FROM sites s WHERE s.id = site_id))`,
+       USING (agency_id = ${TENANT} AND EXISTS (SELECT 1 FROM sites s WHERE s.id = site_id))`,
     `CREATE POLICY tenant ON users USING (${inTenant('client_id')})`,
     `CREATE POLICY tenant ON api_keys USING (${inTenant('client_id')})`,
-    `CREATE POLICY tenant ON sessions USING (agency_id = app_tenant())`,
-    `CREATE POLICY tenant ON idempotency_keys USING (agency_id IS NOT DISTINCT FROM app_tenant())`,
+    `CREATE POLICY tenant ON sessions USING (agency_id = ${TENANT})`,
+    `CREATE POLICY tenant ON idempotency_keys USING (agency_id IS NOT DISTINCT FROM ${TENANT})`,
 
     `GRANT SELECT, INSERT, UPDATE, DELETE ON ${TABLES.filter((t) => t !== 'users').join(', ')} TO ${APP_ROLE}`,
     // Password hashes can be written, never read back: only the login door below reads them.

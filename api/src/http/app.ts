@@ -16,7 +16,7 @@ import { listOperations, type OpenApiDocument } from './spec.js';
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
 
 /** A request URL fit for logs: the `key` parameter, and anything that looks like a credential, redacted. */
-export function loggedUrl(url: string): string {
+function loggedUrl(url: string): string {
   const parsed = new URL(url, 'http://log.invalid');
   if (!parsed.search) return url;
   for (const [name, value] of [...parsed.searchParams]) {

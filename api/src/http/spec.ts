@@ -13,7 +13,7 @@ export function loadPlatformSpec(): OpenApiDocument {
   return require('@dramac/openapi/platform.json') as OpenApiDocument;
 }
 
-export const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'] as const;
+const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'] as const;
 
 /** One operation of the spec, with its `$ref`s resolved: what the server and the tests walk. */
 export interface OperationInfo {

@@ -10,6 +10,7 @@ import {
   type Database,
 } from './db/database.js';
 import { createApp } from './http/app.js';
+import { createRateLimits, type RateLimits } from './http/rate-limits.js';
 import { loadPlatformSpec } from './http/spec.js';
 import { seedDemo, type DemoData } from './seed.js';
 
@@ -26,24 +27,33 @@ export interface Platform {
 
 export async function startPlatform(
   config: Config,
-  options: { logger: Logger; validateResponses?: boolean; inMemory?: boolean },
+  options: {
+    logger: Logger;
+    validateResponses?: boolean;
+    inMemory?: boolean;
+    /** Keeps this platform's rate-limit counters apart from others' on a shared Redis. */
+    rateLimitNamespace?: string;
+  },
 ): Promise<Platform> {
   const db = await openDatabase({
     databaseUrl: config.databaseUrl,
     dataDir: options.inMemory ? null : config.dataDir,
   });
   let server: Server | undefined;
+  let limits: RateLimits | undefined;
   try {
     await assertMayOwnSchema(db.knex);
     await migrateToLatest(db.knex);
     await assertCanBecomeAppRole(db.knex);
     const demo = config.seedDemo ? await seedDemo(db.knex, config.publicUrl) : null;
+    limits = await createRateLimits(config.redisUrl, options.rateLimitNamespace);
     const { app, lifecycle } = createApp({
       knex: db.knex,
       spec: loadPlatformSpec(),
       logger: options.logger,
       publicUrl: config.publicUrl,
       validateResponses: options.validateResponses ?? false,
+      limits,
       demoKey: demo?.publishableKey ?? null,
     });
     server = await new Promise<Server>((resolve, reject) => {
@@ -62,6 +72,7 @@ export async function startPlatform(
     });
     const { port } = server.address() as AddressInfo;
     const running = server;
+    const openLimits = limits;
     return {
       url: `http://localhost:${port}`,
       db,
@@ -73,11 +84,13 @@ export async function startPlatform(
         const timer = setTimeout(() => running.closeAllConnections(), DRAIN_TIMEOUT_MS);
         await drained;
         clearTimeout(timer);
+        await openLimits.close();
         await db.close();
       },
     };
   } catch (error) {
     server?.close();
+    await limits?.close();
     await db.close();
     throw error;
   }

@@ -11,6 +11,7 @@ import { dispatcher } from './dispatch.js';
 import { errorHandler } from './errors.js';
 import { healthRoutes, type Lifecycle } from './health.js';
 import { pages } from './pages.js';
+import type { RateLimits } from './rate-limits.js';
 import { listOperations, type OpenApiDocument } from './spec.js';
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
@@ -32,6 +33,7 @@ export interface AppOptions {
   publicUrl: string;
   /** Check every response against the spec too (on in tests: a drifting response fails loudly). */
   validateResponses: boolean;
+  limits: RateLimits;
   demoKey?: string | null;
 }
 
@@ -39,7 +41,7 @@ export function createApp(options: AppOptions): { app: Express; lifecycle: Lifec
   const { knex, spec } = options;
   const operations = listOperations(spec);
   const lifecycle: Lifecycle = { draining: false };
-  const health = healthRoutes(knex, lifecycle);
+  const health = healthRoutes(knex, options.limits, lifecycle);
   const app = express();
   app.disable('x-powered-by');
 
@@ -81,7 +83,7 @@ export function createApp(options: AppOptions): { app: Express; lifecycle: Lifec
   );
   app.get('/healthz', health.getHealth);
   app.get('/readyz', health.getReadiness);
-  app.use(dispatcher({ knex, operations, handlers, platformOrigin: options.publicUrl }));
+  app.use(dispatcher({ knex, operations, handlers, platformOrigin: options.publicUrl, limits: options.limits }));
   app.use(corsOnErrors(knex, operations));
   app.use(errorHandler);
   return { app, lifecycle };

@@ -4,9 +4,17 @@ import type { Knex } from 'knex';
 import { enterTenant, NO_TENANT, type Tenant } from '../db/tenant.js';
 import { authenticate } from './auth.js';
 import { claimKey, rememberResponse } from './idempotency.js';
-import { ANONYMOUS, type Context, type Handlers, type OperationId, type Principal } from './operations.js';
+import {
+  ANONYMOUS,
+  type Context,
+  type Handlers,
+  type OperationId,
+  type PrepareInput,
+  type Principal,
+} from './operations.js';
 import { allowOrigin, requestOrigin } from './origins.js';
 import { forbidden, Problem } from './problem.js';
+import type { RateLimits } from './rate-limits.js';
 import type { OperationInfo } from './spec.js';
 
 interface Outcome {
@@ -38,6 +46,7 @@ export function dispatcher(options: {
   operations: OperationInfo[];
   handlers: Partial<Handlers>;
   platformOrigin: string;
+  limits: RateLimits;
 }): RequestHandler {
   const byId = new Map(options.operations.map((operation) => [operation.id, operation]));
 
@@ -53,12 +62,14 @@ export function dispatcher(options: {
       throw forbidden('origin_not_allowed', `Requests from ${origin} may use publishable keys only.`);
     }
     const idempotencyKey = operation.idempotent ? req.get('idempotency-key') : undefined;
-    const prepare = handler.prepare as ((input: { body: unknown; knex: Knex }) => Promise<unknown>) | undefined;
+    const prepare = handler.prepare as ((input: PrepareInput<OperationId>) => Promise<unknown>) | undefined;
     if (prepare && operation.security.length > 0) {
       // Slow preparation is for callers who may make the call: check the credential first.
       await options.knex.transaction((tx) => authenticate(tx, req, operation.security, origin));
     }
-    const prepared = prepare ? await prepare({ body: req.body, knex: options.knex }) : undefined;
+    const prepared = prepare
+      ? await prepare({ body: req.body as never, knex: options.knex, request: req, limits: options.limits })
+      : undefined;
 
     const outcome = await options.knex.transaction(async (tx): Promise<Outcome> => {
       let principal: Principal = ANONYMOUS;

@@ -2,6 +2,7 @@ import type { Request } from 'express';
 import type { Knex } from 'knex';
 import type { components, operations } from '@dramac/openapi/types';
 import type { Tenant } from '../db/tenant.js';
+import type { RateLimits } from './rate-limits.js';
 
 /** Types derived from the generated contract: a handler cannot take or return what the spec does not say. */
 export type OperationId = keyof operations;
@@ -70,6 +71,8 @@ export interface Context<O extends OperationId> {
 export interface PrepareInput<O extends OperationId> {
   body: BodyOf<O>;
   knex: Knex;
+  request: Request;
+  limits: RateLimits;
 }
 
 export type Handler<O extends OperationId> = ((ctx: Context<O>) => Promise<Reply<O>>) & {

@@ -13,7 +13,10 @@ export const agencyHandlers: Pick<
   'createAgency' | 'listAgencies' | 'getAgency' | 'updateAgency' | 'deleteAgency'
 > = {
   createAgency: withPreparation(
-    ({ body }) => hashPassword(body.owner.password),
+    async ({ body, request, limits }) => {
+      await limits.consume('signUp', String(request.ip));
+      return hashPassword(body.owner.password);
+    },
     async ({ tx, body, enterTenant }, passwordHash) => {
       const agencyId = uuidv7();
       await enterTenant({ agencyId, clientId: null });

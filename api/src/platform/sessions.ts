@@ -79,7 +79,15 @@ async function accountOpenedBy(knex: Knex, body: { email: string; password: stri
 
 export const sessionHandlers: Pick<Handlers, 'createSession' | 'deleteCurrentSession'> = {
   createSession: withPreparation(
-    ({ knex, body }) => accountOpenedBy(knex, body),
+    async ({ knex, body, request, limits }) => {
+      const failuresKey = `${request.ip}:${body.email.toLowerCase()}`;
+      await limits.consume('signIn', String(request.ip));
+      await limits.check('signInFailures', failuresKey);
+      const opened = await accountOpenedBy(knex, body);
+      if (opened) await limits.forgive('signInFailures', failuresKey);
+      else await limits.penalise('signInFailures', failuresKey);
+      return opened;
+    },
     async ({ tx, enterTenant }, opened) => {
       if (!opened) throw invalidCredentials();
       await enterTenant({ agencyId: opened.agencyId, clientId: null });

@@ -66,11 +66,14 @@ export async function startTestPlatform(options: { demo?: boolean; logger?: Logg
     PUBLIC_URL: options.demo ? `http://localhost:${port}` : PLATFORM_ORIGIN,
     SEED_DEMO: String(Boolean(options.demo)),
     ...(database.databaseUrl ? { DATABASE_URL: database.databaseUrl } : {}),
+    ...(process.env.REDIS_URL ? { REDIS_URL: process.env.REDIS_URL } : {}),
   });
   const platform = await startPlatform(config, {
     logger: options.logger ?? createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'),
     validateResponses: true,
     inMemory: true,
+    // Suites run side by side on one Redis (REDIS_URL in CI): each counts its own attempts.
+    rateLimitNamespace: `dramac-test-${randomUUID()}`,
   });
 
   async function request(method: string, path: string, options: RequestOptions = {}): Promise<Reply> {

@@ -10,7 +10,7 @@ import {
   type Database,
 } from './db/database.js';
 import { createApp } from './http/app.js';
-import { createRateLimits, type RateLimits } from './http/rate-limits.js';
+import { createRateLimits } from './http/rate-limits.js';
 import { loadPlatformSpec } from './http/spec.js';
 import { seedDemo, type DemoData } from './seed.js';
 
@@ -35,18 +35,21 @@ export async function startPlatform(
     rateLimitNamespace?: string;
   },
 ): Promise<Platform> {
+  // Redis first: an unreachable one stops start-up before the data directory is touched.
+  const limits = await createRateLimits(config.redisUrl, options.rateLimitNamespace);
   const db = await openDatabase({
     databaseUrl: config.databaseUrl,
     dataDir: options.inMemory ? null : config.dataDir,
+  }).catch(async (error: unknown) => {
+    await limits.close();
+    throw error;
   });
   let server: Server | undefined;
-  let limits: RateLimits | undefined;
   try {
     await assertMayOwnSchema(db.knex);
     await migrateToLatest(db.knex);
     await assertCanBecomeAppRole(db.knex);
     const demo = config.seedDemo ? await seedDemo(db.knex, config.publicUrl) : null;
-    limits = await createRateLimits(config.redisUrl, options.rateLimitNamespace);
     const { app, lifecycle } = createApp({
       knex: db.knex,
       spec: loadPlatformSpec(),
@@ -72,7 +75,6 @@ export async function startPlatform(
     });
     const { port } = server.address() as AddressInfo;
     const running = server;
-    const openLimits = limits;
     return {
       url: `http://localhost:${port}`,
       db,
@@ -84,13 +86,13 @@ export async function startPlatform(
         const timer = setTimeout(() => running.closeAllConnections(), DRAIN_TIMEOUT_MS);
         await drained;
         clearTimeout(timer);
-        await openLimits.close();
+        await limits.close();
         await db.close();
       },
     };
   } catch (error) {
     server?.close();
-    await limits?.close();
+    await limits.close();
     await db.close();
     throw error;
   }

@@ -150,6 +150,20 @@ describe('the server process', () => {
     expect(fs.readdirSync(dataDir)).toEqual([]);
   });
 
+  it('stops start-up with exit code 1, and a message, when Redis cannot be reached', async () => {
+    const dataDir = tempDir();
+    const server = await spawnServer({
+      DATA_DIR: dataDir,
+      DATABASE_URL: undefined,
+      REDIS_URL: 'redis://127.0.0.1:1',
+    });
+    const exit = await withTimeout(server.exited, 45_000, 'the process to give up on Redis');
+    expect(exit).toEqual({ code: 1, signal: null });
+    expect(server.stderr()).toContain('Cannot reach Redis at REDIS_URL');
+    expect(server.stderr()).not.toMatch(/\n\s+at /);
+    expect(fs.readdirSync(dataDir)).toEqual([]); // refused before it touched the data
+  }, 60_000);
+
   it('drains an in-flight request on SIGTERM, fails readiness meanwhile, then exits 0', async () => {
     const server = await startServer({ DATA_DIR: tempDir(), DATABASE_URL: undefined });
     expect(server.stdout()).toContain(`/docs`);

@@ -247,4 +247,14 @@ describe('the data directory lock within one process', () => {
     expect(fs.existsSync(path.join(dataDir, 'dramac.lock'))).toBe(false);
     lockDataDir(dataDir)();
   });
+
+  it('takes over a lock whose process is gone, leaving nothing else behind', () => {
+    const dataDir = tempDir();
+    fs.writeFileSync(path.join(dataDir, 'dramac.lock'), '999999'); // no such process
+    const unlock = lockDataDir(dataDir);
+    expect(fs.readFileSync(path.join(dataDir, 'dramac.lock'), 'utf8')).toBe(String(process.pid));
+    expect(fs.readdirSync(dataDir)).toEqual(['dramac.lock']);
+    unlock();
+    expect(fs.readdirSync(dataDir)).toEqual([]);
+  });
 });

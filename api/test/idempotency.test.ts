@@ -12,6 +12,10 @@ beforeAll(async () => {
 });
 afterAll(() => platform?.close());
 
+/** POST /v1/clients with an Idempotency-Key. */
+const createClient = (token: string, name: string, key: string) =>
+  platform.request('POST', '/v1/clients', { token, body: { name }, headers: { 'idempotency-key': key } });
+
 const countClients = async (name: string) =>
   Number((await platform.db.knex('clients').where({ name }).count({ n: '*' }).first())?.n);
 
@@ -19,16 +23,8 @@ describe('Idempotency-Key', () => {
   it('replays the first response to a retry and creates once', async () => {
     const key = randomUUID();
     const name = `Retry ${key}`;
-    const first = await platform.request('POST', '/v1/clients', {
-      token: a.token,
-      body: { name },
-      headers: { 'idempotency-key': key },
-    });
-    const again = await platform.request('POST', '/v1/clients', {
-      token: a.token,
-      body: { name },
-      headers: { 'idempotency-key': key },
-    });
+    const first = await createClient(a.token, name, key);
+    const again = await createClient(a.token, name, key);
     expect(first.status).toBe(201);
     expect(again.status).toBe(201);
     expect(again.body).toEqual(first.body);
@@ -39,16 +35,8 @@ describe('Idempotency-Key', () => {
 
   it('refuses the same key with another body', async () => {
     const key = randomUUID();
-    await platform.request('POST', '/v1/clients', {
-      token: a.token,
-      body: { name: 'One' },
-      headers: { 'idempotency-key': key },
-    });
-    const other = await platform.request('POST', '/v1/clients', {
-      token: a.token,
-      body: { name: 'Two' },
-      headers: { 'idempotency-key': key },
-    });
+    await createClient(a.token, 'One', key);
+    const other = await createClient(a.token, 'Two', key);
     expect(other.status).toBe(409);
     expect(other.body.code).toBe('idempotency_key_reused');
   });
@@ -56,15 +44,7 @@ describe('Idempotency-Key', () => {
   it('creates once under concurrent retries', async () => {
     const key = randomUUID();
     const name = `Concurrent ${key}`;
-    const replies = await Promise.all(
-      Array.from({ length: 8 }, () =>
-        platform.request('POST', '/v1/clients', {
-          token: a.token,
-          body: { name },
-          headers: { 'idempotency-key': key },
-        }),
-      ),
-    );
+    const replies = await Promise.all(Array.from({ length: 8 }, () => createClient(a.token, name, key)));
     expect(replies.map((r) => r.status)).toEqual(Array(8).fill(201));
     expect(new Set(replies.map((r) => r.body.id)).size).toBe(1);
     expect(await countClients(name)).toBe(1);
@@ -73,16 +53,8 @@ describe('Idempotency-Key', () => {
   it('keeps keys apart per caller', async () => {
     const key = randomUUID();
     const other = await platform.signUp('Other');
-    const mine = await platform.request('POST', '/v1/clients', {
-      token: a.token,
-      body: { name: 'Same' },
-      headers: { 'idempotency-key': key },
-    });
-    const theirs = await platform.request('POST', '/v1/clients', {
-      token: other.token,
-      body: { name: 'Same' },
-      headers: { 'idempotency-key': key },
-    });
+    const mine = await createClient(a.token, 'Same', key);
+    const theirs = await createClient(other.token, 'Same', key);
     expect(theirs.status).toBe(201);
     expect(theirs.body.id).not.toBe(mine.body.id);
     expect(theirs.headers.get('idempotent-replayed')).toBeNull();

@@ -105,7 +105,7 @@ export async function startTestPlatform(options: { demo?: boolean; logger?: Logg
         async fetch(input, init) {
           const request = new Request(input, init);
           const response = await fetch(request);
-          assertDeclared(request.method, new URL(request.url).pathname + new URL(request.url).search, response.status);
+          assertDeclared(request.method, request.url, response.status);
           return response;
         },
       }),

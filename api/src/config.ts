@@ -15,6 +15,8 @@ export interface Config {
   logLevel: string;
   /** Create the demo agency, client and site on start. */
   seedDemo: boolean;
+  /** The platform operator's agency: it publishes first-party and system modules. */
+  operatorAgencyId: string | null;
 }
 
 export class ConfigError extends Error {
@@ -60,6 +62,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (!['true', 'false'].includes(seedText)) {
     throw new ConfigError('SEED_DEMO', `"${seedText}" is not true or false`);
   }
+  const operatorAgencyId = env.OPERATOR_AGENCY_ID || null;
+  if (operatorAgencyId && !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(operatorAgencyId)) {
+    throw new ConfigError('OPERATOR_AGENCY_ID', `"${operatorAgencyId}" is not an agency id (a lower-case UUID)`);
+  }
   const publicUrl = url(env, 'PUBLIC_URL', ['http:', 'https:']) ?? `http://localhost:${port}`;
   // npm runs workspace scripts inside the workspace; INIT_CWD is where the user typed the command.
   const base = env.INIT_CWD ?? process.cwd();
@@ -73,5 +79,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     publicUrl: new URL(publicUrl).origin,
     logLevel,
     seedDemo: seedText === 'true',
+    operatorAgencyId,
   };
 }

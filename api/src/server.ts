@@ -12,6 +12,8 @@ import {
 import { createApp } from './http/app.js';
 import { createRateLimits } from './http/rate-limits.js';
 import { loadPlatformSpec } from './http/spec.js';
+import { schedulePurges } from './modules/purge.js';
+import { appointOperator } from './platform/operator.js';
 import { seedDemo, type DemoData } from './seed.js';
 
 /** How long shutdown waits for in-flight requests before closing their connections. */
@@ -50,6 +52,7 @@ export async function startPlatform(
     await migrateToLatest(db.knex);
     await assertCanBecomeAppRole(db.knex);
     const demo = config.seedDemo ? await seedDemo(db.knex, config.publicUrl) : null;
+    await appointOperator(db.knex, config.operatorAgencyId);
     const { app, lifecycle } = createApp({
       knex: db.knex,
       spec: loadPlatformSpec(),
@@ -75,6 +78,7 @@ export async function startPlatform(
     });
     const { port } = server.address() as AddressInfo;
     const running = server;
+    const stopPurges = schedulePurges(db.knex, (error) => options.logger.error({ err: error }, 'purging failed'));
     return {
       url: `http://localhost:${port}`,
       db,
@@ -86,6 +90,7 @@ export async function startPlatform(
         const timer = setTimeout(() => running.closeAllConnections(), DRAIN_TIMEOUT_MS);
         await drained;
         clearTimeout(timer);
+        await stopPurges();
         await limits.close();
         await db.close();
       },

@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import { pinoHttp } from 'pino-http';
 import { handlers } from '../platform/index.js';
 import { corsOnErrors, preflight } from './cors.js';
-import { BODY_LIMIT } from './limits.js';
+import { BODY_LIMIT, PUBLISH_BODY_LIMIT } from './limits.js';
 import { dispatcher } from './dispatch.js';
 import { errorHandler } from './errors.js';
 import { healthRoutes, type Lifecycle } from './health.js';
@@ -71,7 +71,10 @@ export function createApp(options: AppOptions): { app: Express; lifecycle: Lifec
   });
   app.use(pages({ spec, publicUrl: options.publicUrl, demoKey: options.demoKey ?? null }));
   app.options('/{*path}', preflight(knex, operations));
-  app.use(express.json({ limit: BODY_LIMIT, type: ['application/json', 'application/*+json'] }));
+  const json = ['application/json', 'application/*+json'];
+  // Publishing carries a module's bundle (the files' own limits are checked with the manifest).
+  app.post('/v1/modules', express.json({ limit: PUBLISH_BODY_LIMIT, type: json }));
+  app.use(express.json({ limit: BODY_LIMIT, type: json }));
   app.use(
     OpenApiValidator.middleware({
       apiSpec: structuredClone(spec) as never,

@@ -50,6 +50,7 @@ interface CredentialRow {
   scopes: Scope[] | null;
   hash: Buffer;
   allowed_origins: string[] | null;
+  operator: boolean;
 }
 
 /**
@@ -61,7 +62,8 @@ async function lookUp(tx: Knex.Transaction, token: string): Promise<CredentialRo
   const { rows } = (await tx.raw(
     `SELECT a.*, set_config('role', ?, true),
             set_config('app.tenant_id', a.agency_id::text, true),
-            set_config('app.client_id', coalesce(a.client_id::text, ''), true)
+            set_config('app.client_id', coalesce(a.client_id::text, ''), true),
+            set_config('app.operator', a.operator::text, true)
        FROM dramac_authenticate(?) a`,
     [APP_ROLE, hash],
   )) as { rows: CredentialRow[] };
@@ -133,5 +135,6 @@ export async function authenticate(
     userId: row.user_id,
     role: row.role,
     scopes,
+    operator: row.operator,
   };
 }

@@ -20,6 +20,8 @@ import type { OperationInfo } from './spec.js';
 interface Outcome {
   status: number;
   body?: unknown;
+  headers?: Record<string, string>;
+  file?: { type: string; content: Buffer };
   replayed?: boolean;
 }
 
@@ -58,17 +60,24 @@ export function dispatcher(options: {
 
     // Only public endpoints answer other sites' pages; everything else is for servers and the platform's own pages.
     const origin = requestOrigin(req, options.platformOrigin);
-    if (origin && !usesPublishableKey(operation) && origin !== options.platformOrigin) {
+    if (origin && !usesPublishableKey(operation) && !operation.anyOrigin && origin !== options.platformOrigin) {
       throw forbidden('origin_not_allowed', `Requests from ${origin} may use publishable keys only.`);
     }
     const idempotencyKey = operation.idempotent ? req.get('idempotency-key') : undefined;
     const prepare = handler.prepare as ((input: PrepareInput<OperationId>) => Promise<unknown>) | undefined;
-    if (prepare && operation.security.length > 0) {
-      // Slow preparation is for callers who may make the call: check the credential first.
-      await options.knex.transaction((tx) => authenticate(tx, req, operation.security, origin));
-    }
+    // Slow preparation is for callers who may make the call: check the credential first.
+    const caller =
+      prepare && operation.security.length > 0
+        ? await options.knex.transaction((tx) => authenticate(tx, req, operation.security, origin))
+        : ANONYMOUS;
     const prepared = prepare
-      ? await prepare({ body: req.body as never, knex: options.knex, request: req, limits: options.limits })
+      ? await prepare({
+          body: req.body as never,
+          principal: caller,
+          knex: options.knex,
+          request: req,
+          limits: options.limits,
+        })
       : undefined;
 
     const outcome = await options.knex.transaction(async (tx): Promise<Outcome> => {
@@ -100,6 +109,7 @@ export function dispatcher(options: {
           await enterTenant(tx, next);
         },
         prepared,
+        publicUrl: options.platformOrigin,
       };
       const reply: Outcome = await handler(context as never);
       const body = toJsonValue(reply.body);
@@ -107,12 +117,14 @@ export function dispatcher(options: {
         await enterTenant(tx, tenant);
         await rememberResponse(tx, claim, reply.status, body);
       }
-      return { status: reply.status, body };
+      return { ...reply, body };
     });
 
     if (res.locals.allowedOrigin) allowOrigin(res, origin!);
     if (outcome.replayed) res.set('Idempotent-Replayed', 'true');
-    if (outcome.body === undefined || outcome.body === null) res.status(outcome.status).end();
+    if (outcome.headers) res.set(outcome.headers);
+    if (outcome.file) res.status(outcome.status).type(outcome.file.type).send(outcome.file.content);
+    else if (outcome.body === undefined || outcome.body === null) res.status(outcome.status).end();
     else res.status(outcome.status).json(outcome.body);
   };
 }

@@ -20,11 +20,16 @@ export type BodyOf<O extends OperationId> = operations[O] extends { requestBody:
     ? Json<NonNullable<R>> | undefined
     : undefined;
 
-type SuccessStatus<O extends OperationId> = Extract<keyof operations[O]['responses'], 200 | 201 | 204>;
+type SuccessStatus<O extends OperationId> = Extract<keyof operations[O]['responses'], 200 | 201 | 204 | 304>;
+/** What a handler may add to any reply: headers (caching), or a file instead of a JSON body. */
+interface ReplyExtras {
+  headers?: Record<string, string>;
+  file?: { type: string; content: Buffer };
+}
 export type Reply<O extends OperationId> = {
   [S in SuccessStatus<O>]: Json<operations[O]['responses'][S]> extends undefined
-    ? { status: S; body?: undefined }
-    : { status: S; body: Json<operations[O]['responses'][S]> };
+    ? { status: S; body?: undefined } & ReplyExtras
+    : { status: S; body: Json<operations[O]['responses'][S]> } & ReplyExtras;
 }[SuccessStatus<O>];
 
 /** Who is calling. Every request has one; operations without security run as `anonymous`. */
@@ -39,6 +44,8 @@ export interface Principal {
   userId: string | null;
   role: Role | null;
   scopes: ReadonlySet<Scope>;
+  /** The platform operator's agency (OPERATOR_AGENCY_ID), not limited to one client. */
+  operator: boolean;
 }
 
 export const ANONYMOUS: Principal = {
@@ -50,6 +57,7 @@ export const ANONYMOUS: Principal = {
   userId: null,
   role: null,
   scopes: new Set(),
+  operator: false,
 };
 
 export interface Context<O extends OperationId> {
@@ -66,10 +74,14 @@ export interface Context<O extends OperationId> {
   enterTenant(tenant: Tenant): Promise<void>;
   /** What the handler's `prepare` returned (see `withPreparation`). */
   prepared: unknown;
+  /** Where this server is reached (PUBLIC_URL), for absolute URLs in responses. */
+  publicUrl: string;
 }
 
 export interface PrepareInput<O extends OperationId> {
   body: BodyOf<O>;
+  /** Who calls (already authenticated), or `anonymous` for operations without security. */
+  principal: Principal;
   knex: Knex;
   request: Request;
   limits: RateLimits;

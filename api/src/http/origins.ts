@@ -48,6 +48,6 @@ export function requestOrigin(req: Request, platformOrigin: string): string | nu
 /** Lets the browser read the response: only ever for an origin the site allows. */
 export function allowOrigin(res: Response, origin: string): void {
   res.set('Access-Control-Allow-Origin', origin);
-  res.set('Access-Control-Expose-Headers', 'X-Request-Id, Idempotent-Replayed');
+  res.set('Access-Control-Expose-Headers', 'X-Request-Id, Idempotent-Replayed, ETag');
   res.append('Vary', 'Origin');
 }

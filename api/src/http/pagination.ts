@@ -15,15 +15,19 @@ export interface Page<T> {
  */
 export async function paginate<T>(
   query: Knex.QueryBuilder,
-  /** The ordering column, and the field of a row that holds it when it is not the column's own name. */
-  order: string | { column: string; field: string },
+  /**
+   * The ordering column, and the field of a row that holds it when it is not the column's own name;
+   * `integer` for a sequence column instead of a UUIDv7 one.
+   */
+  order: string | { column: string; field: string; integer?: boolean },
   { limit = 20, cursor }: { limit?: number; cursor?: string },
   toItem: (row: Record<string, unknown>) => T,
 ): Promise<Page<T>> {
-  const { column, field } = typeof order === 'string' ? { column: order, field: order } : order;
+  const { column, field, integer } =
+    typeof order === 'string' ? { column: order, field: order, integer: false } : order;
   if (cursor !== undefined) {
     const after = Buffer.from(cursor, 'base64url').toString();
-    if (!UUID.test(after)) {
+    if (!(integer ? /^\d{1,15}$/ : UUID).test(after)) {
       throw badRequest('invalid_cursor', 'The cursor is not one this API returned; start again without it.');
     }
     query.where(column, '>', after);

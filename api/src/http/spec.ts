@@ -29,6 +29,8 @@ export interface OperationInfo {
   idempotent: boolean;
   /** The response statuses the spec declares explicitly (`default` aside). */
   statuses: string[];
+  /** `x-any-origin`: public files any page may load (module bundles), so no Origin is refused. */
+  anyOrigin: boolean;
 }
 
 /** Follows a local `$ref` (`#/components/…`) to what it names. */
@@ -71,6 +73,7 @@ export function listOperations(spec: OpenApiDocument): OperationInfo[] {
         body: schema ? { required: requestBody?.required ?? false, schema: schema as SchemaObject } : null,
         idempotent: parameters.some((p) => p.in === 'header' && p.name.toLowerCase() === 'idempotency-key'),
         statuses: Object.keys(operation.responses ?? {}).filter((status) => status !== 'default'),
+        anyOrigin: (operation as { 'x-any-origin'?: boolean })['x-any-origin'] === true,
       });
     }
   }

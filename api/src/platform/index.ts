@@ -5,6 +5,10 @@ import { keyHandlers } from './keys.js';
 import { sessionHandlers } from './sessions.js';
 import { siteHandlers } from './sites.js';
 import { userHandlers } from './users.js';
+import { collectionHandlers } from '../modules/collections.js';
+import { installHandlers } from '../modules/installs.js';
+import { registryHandlers } from '../modules/registry.js';
+import { siteConfigHandlers } from '../modules/site-config.js';
 
 /** Every operation of the platform spec but the health checks, by operationId. */
 export const handlers: Omit<Handlers, 'getHealth' | 'getReadiness'> = {
@@ -14,4 +18,8 @@ export const handlers: Omit<Handlers, 'getHealth' | 'getReadiness'> = {
   ...siteHandlers,
   ...userHandlers,
   ...keyHandlers,
+  ...registryHandlers,
+  ...installHandlers,
+  ...siteConfigHandlers,
+  ...collectionHandlers,
 };

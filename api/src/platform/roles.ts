@@ -12,13 +12,36 @@ export const ALL_SCOPES: readonly Scope[] = [
   'users:write',
   'keys:read',
   'keys:write',
+  'modules:read',
+  'modules:publish',
+  'installs:read',
+  'installs:write',
+  'collections:read',
+  'collections:write',
+];
+
+/** What everyone who works on sites may do with modules: browse the catalog, install, manage the data. */
+const MODULE_WORK: readonly Scope[] = [
+  'modules:read',
+  'installs:read',
+  'installs:write',
+  'collections:read',
+  'collections:write',
 ];
 
 /** What each role may do. Operations name the scopes they need in the spec; this is the only other half. */
 export const ROLE_SCOPES: Record<Role, readonly Scope[]> = {
   agency_owner: ALL_SCOPES,
   agency_admin: ALL_SCOPES.filter((scope) => scope !== 'agency:delete'),
-  agency_member: ['agency:read', 'clients:read', 'sites:read', 'sites:write', 'users:read', 'keys:read'],
+  agency_member: [
+    'agency:read',
+    'clients:read',
+    'sites:read',
+    'sites:write',
+    'users:read',
+    'keys:read',
+    ...MODULE_WORK,
+  ],
   client_admin: [
     'agency:read',
     'clients:read',
@@ -28,8 +51,17 @@ export const ROLE_SCOPES: Record<Role, readonly Scope[]> = {
     'users:write',
     'keys:read',
     'keys:write',
+    ...MODULE_WORK,
   ],
-  client_member: ['agency:read', 'clients:read', 'sites:read', 'users:read'],
+  client_member: [
+    'agency:read',
+    'clients:read',
+    'sites:read',
+    'users:read',
+    'modules:read',
+    'installs:read',
+    'collections:read',
+  ],
 };
 
 export const isClientRole = (role: Role) => role.startsWith('client_');

@@ -19,6 +19,32 @@ const CLIENT = '(SELECT app_client())';
 const inTenant = (clientColumn: string) =>
   `agency_id = ${TENANT} AND (${CLIENT} IS NULL OR ${clientColumn} = ${CLIENT})`;
 
+/**
+ * The credential lookup as first released (migration 0002 replaces it, and restores it when rolled back).
+ * plpgsql, because it caches its plans per connection: a SQL-language SECURITY DEFINER function can be
+ * neither inlined nor cached, and re-planning this lookup cost more than the rest of a request.
+ */
+export const AUTHENTICATE_V1 = `CREATE FUNCTION dramac_authenticate(token_hash bytea)
+       RETURNS TABLE (kind text, credential_id uuid, agency_id uuid, client_id uuid, site_id uuid,
+                      user_id uuid, role text, scopes text[], hash bytea, allowed_origins text[])
+       LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
+       #variable_conflict use_column
+       BEGIN
+         RETURN QUERY
+           SELECT k.type, k.id, k.agency_id, k.client_id, k.site_id, NULL::uuid, NULL::text, k.scopes, k.hash,
+                  CASE WHEN k.type = 'publishable' THEN
+                    ARRAY(SELECT o.origin FROM site_origins o WHERE o.site_id = k.site_id) END
+             FROM api_keys k
+            WHERE k.hash = token_hash AND k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > now());
+         IF FOUND THEN RETURN; END IF;
+         RETURN QUERY
+           SELECT 'session'::text, s.id, s.agency_id, u.client_id, NULL::uuid, s.user_id, u.role, NULL::text[],
+                  s.hash, NULL::text[]
+             FROM sessions s JOIN users u ON u.agency_id = s.agency_id AND u.id = s.user_id
+            WHERE s.hash = token_hash AND s.expires_at > now();
+       END
+     $$`;
+
 export async function up(knex: Knex): Promise<void> {
   await runAll(knex, [
     // The role every request runs as: no superuser, no BYPASSRLS, so policies always apply.
@@ -145,28 +171,7 @@ export async function up(knex: Knex): Promise<void> {
      * The only doors past row-level security, each answering one question before a tenant is known.
      * They run as the migration owner (which has BYPASSRLS: a superuser in development and CI).
      */
-    // plpgsql, because it caches its plans per connection: a SQL-language SECURITY DEFINER function can
-    // be neither inlined nor cached, and re-planning this lookup cost more than the rest of a request.
-    `CREATE FUNCTION dramac_authenticate(token_hash bytea)
-       RETURNS TABLE (kind text, credential_id uuid, agency_id uuid, client_id uuid, site_id uuid,
-                      user_id uuid, role text, scopes text[], hash bytea, allowed_origins text[])
-       LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
-       #variable_conflict use_column
-       BEGIN
-         RETURN QUERY
-           SELECT k.type, k.id, k.agency_id, k.client_id, k.site_id, NULL::uuid, NULL::text, k.scopes, k.hash,
-                  CASE WHEN k.type = 'publishable' THEN
-                    ARRAY(SELECT o.origin FROM site_origins o WHERE o.site_id = k.site_id) END
-             FROM api_keys k
-            WHERE k.hash = token_hash AND k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > now());
-         IF FOUND THEN RETURN; END IF;
-         RETURN QUERY
-           SELECT 'session'::text, s.id, s.agency_id, u.client_id, NULL::uuid, s.user_id, u.role, NULL::text[],
-                  s.hash, NULL::text[]
-             FROM sessions s JOIN users u ON u.agency_id = s.agency_id AND u.id = s.user_id
-            WHERE s.hash = token_hash AND s.expires_at > now();
-       END
-     $$`,
+    AUTHENTICATE_V1,
     // The account an email signs in to: in the agency asked for, or else its oldest. It returns the
     // password's parameters (scheme, cost, salt) but never the hash: dramac_password_matches compares.
     `CREATE FUNCTION dramac_find_login(login_email text, in_agency uuid)

@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import * as platform from './0001_platform.js';
+import * as modules from './0002_modules.js';
 
 /**
  * Migrations are listed here in order, as modules, so they run the same under tsx, vitest and a build.
@@ -7,6 +8,7 @@ import * as platform from './0001_platform.js';
  */
 const migrations: Record<string, Knex.Migration> = {
   '0001_platform': platform,
+  '0002_modules': modules,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -1,0 +1,359 @@
+import type { Knex } from 'knex';
+import semver from 'semver';
+import { v7 as uuidv7 } from 'uuid';
+import type { Handlers, Principal, Schemas } from '../http/operations.js';
+import { paginate } from '../http/pagination.js';
+import { conflict, forbidden, notFound, Problem } from '../http/problem.js';
+import { recordValidator } from './json-schema.js';
+import { findVersion } from './registry.js';
+import { collectionTable, provisionCollections, searchText } from './storage.js';
+
+type Manifest = Schemas['ModuleManifest'];
+type Settings = Schemas['InstallSettings'];
+type Action = Schemas['InstallEvent']['action'];
+
+const INSTALL = [
+  'id',
+  'site_id',
+  'module_id',
+  'version',
+  'previous_version',
+  'status',
+  'settings',
+  'created_at',
+  'updated_at',
+  'purge_after',
+];
+
+const DEFAULT_RETENTION_DAYS = 30;
+
+const unprocessable = (code: string, detail: string, errors?: { path: string; message: string }[]) =>
+  new Problem(422, code, 'Unprocessable', detail, errors);
+
+/**
+ * An install's settings, element by element: validated against each element's settings schema with its
+ * defaults filled in. An element not mentioned gets its defaults.
+ */
+export function resolveSettings(manifest: Manifest, given: Settings, path = '/body/settings'): Settings {
+  const elements = manifest.elements ?? [];
+  const unknown = Object.keys(given).filter((tag) => !elements.some((element) => element.tag === tag));
+  if (unknown.length > 0) {
+    throw unprocessable(
+      'invalid_settings',
+      `${manifest.id}@${manifest.version} has no element <${unknown[0]}>.`,
+      unknown.map((tag) => ({ path: `${path}/${tag}`, message: 'is not an element of this module' })),
+    );
+  }
+  const settings: Settings = {};
+  const errors: { path: string; message: string }[] = [];
+  for (const element of elements) {
+    const validate = recordValidator(`${manifest.id}@${manifest.version}/<${element.tag}>`, element.settings ?? {});
+    const result = validate(given[element.tag] ?? {});
+    if (result.valid) settings[element.tag] = result.value as Record<string, never>;
+    else errors.push(...result.issues.map((issue) => ({ ...issue, path: `${path}/${element.tag}${issue.path}` })));
+  }
+  if (errors.length > 0) {
+    throw unprocessable('invalid_settings', 'The settings do not match the module’s settings schema.', errors);
+  }
+  return settings;
+}
+
+async function findSite(tx: Knex.Transaction, siteId: string) {
+  const site = await tx('sites').where({ id: siteId }).first('id', 'agency_id');
+  if (!site) throw notFound('site');
+  return site as { id: string; agency_id: string };
+}
+
+async function findInstall(tx: Knex.Transaction, siteId: string, moduleId: string, lock = false) {
+  await findSite(tx, siteId);
+  const query = tx('installs').where({ site_id: siteId, module_id: moduleId });
+  if (lock) query.forUpdate();
+  const install = await query.first([...INSTALL, 'agency_id', 'previous_settings']);
+  if (!install || install.status === 'purged') throw notFound('install');
+  return install;
+}
+
+async function findActiveInstall(tx: Knex.Transaction, siteId: string, moduleId: string) {
+  const install = await findInstall(tx, siteId, moduleId, true);
+  if (install.status !== 'active') {
+    throw conflict('not_installed', `${moduleId} is uninstalled on this site: install it again first.`);
+  }
+  return install;
+}
+
+async function record(
+  tx: Knex.Transaction,
+  principal: Principal | null,
+  install: { id: string; agency_id: string; site_id: string },
+  action: Action,
+  from: string | null,
+  to: string | null,
+) {
+  await tx('install_events').insert({
+    id: uuidv7(),
+    agency_id: install.agency_id,
+    site_id: install.site_id,
+    install_id: install.id,
+    action,
+    from_version: from,
+    to_version: to,
+    actor_kind: principal?.kind ?? 'system',
+    actor_user_id: principal?.userId ?? null,
+    actor_credential_id: principal?.credentialId ?? null,
+  });
+}
+
+/** Every dependency of the manifest must be active on the site, at a version its range accepts. */
+async function assertDependencies(tx: Knex.Transaction, siteId: string, manifest: Manifest) {
+  for (const [dependency, range] of Object.entries(manifest.dependencies ?? {})) {
+    const installed = await tx('installs')
+      .where({ site_id: siteId, module_id: dependency, status: 'active' })
+      .first('version');
+    if (!installed || !semver.satisfies(installed.version, range)) {
+      throw unprocessable(
+        'dependency_missing',
+        `${manifest.id} needs ${dependency} ${range} on this site${installed ? ` (it has ${installed.version})` : ''}.`,
+        [{ path: `/body/module_id`, message: `needs ${dependency} ${range} installed first` }],
+      );
+    }
+  }
+}
+
+/**
+ * Brings the site's records up to a new version's schemas: each is validated (defaults filled in) and
+ * rewritten when that changed it. One refused record fails the whole upgrade — and so, in the request's
+ * transaction, leaves the old version and every record as they were.
+ */
+async function migrateRecords(tx: Knex.Transaction, siteId: string, manifest: Manifest) {
+  const refused: { path: string; message: string }[] = [];
+  for (const [name, definition] of Object.entries(manifest.collections ?? {})) {
+    const validate = recordValidator(`${manifest.id}@${manifest.version}/${name}`, definition.schema);
+    const table = collectionTable(manifest.id, name);
+    const rows = (await tx(table).where({ site_id: siteId }).select('id', 'data')) as {
+      id: string;
+      data: Record<string, unknown>;
+    }[];
+    for (const row of rows) {
+      const result = validate(row.data);
+      if (!result.valid) {
+        refused.push(
+          ...result.issues.map((issue) => ({ path: `/${name}/${row.id}${issue.path}`, message: issue.message })),
+        );
+        if (refused.length >= 20) break;
+        continue;
+      }
+      const data = result.value as Record<string, unknown>;
+      await tx(table)
+        .where({ id: row.id })
+        .update({ data, search: tx.raw(`to_tsvector('simple', ?)`, [searchText(definition, data)]) });
+    }
+  }
+  if (refused.length > 0) {
+    throw unprocessable(
+      'upgrade_failed',
+      `${refused.length >= 20 ? 'At least 20' : refused.length} existing record(s) do not match ${manifest.id}@${manifest.version}; nothing was changed.`,
+      refused,
+    );
+  }
+}
+
+const retentionOf = (manifest: Manifest) => manifest.lifecycle?.uninstall?.retention_days ?? DEFAULT_RETENTION_DAYS;
+
+export const installHandlers: Pick<
+  Handlers,
+  | 'listInstalls'
+  | 'installModule'
+  | 'getInstall'
+  | 'updateInstall'
+  | 'uninstallModule'
+  | 'upgradeInstall'
+  | 'rollbackInstall'
+  | 'listInstallHistory'
+> = {
+  async listInstalls({ tx, params, query }) {
+    await findSite(tx, params.siteId);
+    const installs = tx('installs')
+      .select(INSTALL)
+      .where({ site_id: params.siteId, status: query.status ?? 'active' });
+    return { status: 200, body: await paginate(installs, 'id', query, (row) => row as never) };
+  },
+
+  async getInstall({ tx, params }) {
+    const { agency_id: _, previous_settings: __, ...install } = await findInstall(tx, params.siteId, params.moduleId);
+    return { status: 200, body: install };
+  },
+
+  async installModule({ tx, principal, params, body }) {
+    const site = await findSite(tx, params.siteId);
+    const version = await findVersion(tx, body.module_id, body.version ?? 'latest');
+    if (!version) throw notFound(body.version ? 'module version' : 'module');
+    const { manifest } = version;
+    if (manifest.type === 'system' && !principal.operator) {
+      throw forbidden('operator_only', `${manifest.id} is a system module: only the platform operator installs it.`);
+    }
+    await assertDependencies(tx, site.id, manifest);
+    const settings = resolveSettings(manifest, body.settings ?? {});
+    const existing = await tx('installs')
+      .where({ site_id: site.id, module_id: manifest.id })
+      .forUpdate()
+      .first('id', 'status', 'version');
+    if (existing?.status === 'active') {
+      throw conflict('already_installed', `${manifest.id} is installed on this site already (${existing.version}).`);
+    }
+    await provisionCollections(tx, manifest.id, manifest);
+    const fields = {
+      version: manifest.version,
+      previous_version: null,
+      previous_settings: null,
+      status: 'active',
+      settings,
+      purge_after: null,
+      updated_at: tx.fn.now(),
+    };
+    const [install] = existing
+      ? await tx('installs')
+          .where({ id: existing.id })
+          .update(fields)
+          .returning([...INSTALL, 'agency_id'])
+      : await tx('installs')
+          .insert({ id: uuidv7(), agency_id: site.agency_id, site_id: site.id, module_id: manifest.id, ...fields })
+          .returning([...INSTALL, 'agency_id']);
+    // Back within the retention period at a newer version: the kept records are upgraded like on upgrade.
+    // At the same or an older version they stay as they are, like on rollback.
+    if (existing?.status === 'uninstalled' && semver.gt(manifest.version, existing.version)) {
+      await migrateRecords(tx, site.id, manifest);
+    }
+    await record(
+      tx,
+      principal,
+      install,
+      existing?.status === 'uninstalled' ? 'reinstall' : 'install',
+      existing?.version ?? null,
+      manifest.version,
+    );
+    const { agency_id: _, ...body201 } = install;
+    return { status: 201, body: body201 };
+  },
+
+  async updateInstall({ tx, principal, params, body }) {
+    const install = await findActiveInstall(tx, params.siteId, params.moduleId);
+    const version = (await findVersion(tx, install.module_id, install.version))!;
+    const settings = resolveSettings(version.manifest, { ...install.settings, ...body.settings });
+    const [updated] = await tx('installs')
+      .where({ id: install.id })
+      .update({ settings, updated_at: tx.fn.now() })
+      .returning(INSTALL);
+    await record(tx, principal, install, 'update_settings', install.version, install.version);
+    return { status: 200, body: updated };
+  },
+
+  async upgradeInstall({ tx, principal, params, body }) {
+    const install = await findActiveInstall(tx, params.siteId, params.moduleId);
+    const target = await findVersion(tx, install.module_id, body.version ?? 'latest');
+    if (!target) throw notFound('module version');
+    if (!semver.gt(target.version, install.version)) {
+      throw conflict('not_newer', `${install.module_id} is at ${install.version}; ${target.version} is not newer.`);
+    }
+    const { manifest } = target;
+    await assertDependencies(tx, install.site_id, manifest);
+    const settings = resolveSettings(manifest, install.settings, '/settings');
+    await provisionCollections(tx, manifest.id, manifest);
+    await migrateRecords(tx, install.site_id, manifest);
+    const [updated] = await tx('installs')
+      .where({ id: install.id })
+      .update({
+        version: manifest.version,
+        previous_version: install.version,
+        previous_settings: install.settings,
+        settings,
+        updated_at: tx.fn.now(),
+      })
+      .returning(INSTALL);
+    await record(tx, principal, install, 'upgrade', install.version, manifest.version);
+    return { status: 200, body: updated };
+  },
+
+  async rollbackInstall({ tx, principal, params }) {
+    const install = await findActiveInstall(tx, params.siteId, params.moduleId);
+    if (!install.previous_version) {
+      throw conflict('nothing_to_roll_back', `${install.module_id} has not been upgraded since it was installed.`);
+    }
+    const current = (await findVersion(tx, install.module_id, install.version))!;
+    const floor = current.manifest.database?.rollback_floor;
+    if (floor && semver.lt(install.previous_version, floor)) {
+      throw conflict(
+        'rollback_refused',
+        `${install.module_id}@${install.version} cannot roll back below ${floor} (its data would not be readable there).`,
+      );
+    }
+    // The settings the previous version ran with come back with it; the records stay as they are.
+    const [updated] = await tx('installs')
+      .where({ id: install.id })
+      .update({
+        version: install.previous_version,
+        previous_version: null,
+        previous_settings: null,
+        settings: install.previous_settings ?? install.settings,
+        updated_at: tx.fn.now(),
+      })
+      .returning(INSTALL);
+    await record(tx, principal, install, 'rollback', install.version, install.previous_version);
+    return { status: 200, body: updated };
+  },
+
+  async uninstallModule({ tx, principal, params, query }) {
+    const install = await findActiveInstall(tx, params.siteId, params.moduleId);
+    const dependents = (await tx('installs as i')
+      .join('module_versions as v', { 'v.module_id': 'i.module_id', 'v.version': 'i.version' })
+      .where({ 'i.site_id': install.site_id, 'i.status': 'active' })
+      .whereRaw(`jsonb_exists(v.manifest -> 'dependencies', ?)`, [install.module_id])
+      .select('i.module_id')) as { module_id: string }[];
+    if (dependents.length > 0) {
+      throw conflict(
+        'required_by',
+        `${dependents.map((d) => d.module_id).join(', ')} depend(s) on ${install.module_id}: uninstall them first.`,
+      );
+    }
+    const version = (await findVersion(tx, install.module_id, install.version))!;
+    const days = query.retention_days ?? retentionOf(version.manifest);
+    const [updated] = await tx('installs')
+      .where({ id: install.id })
+      .update({
+        status: 'uninstalled',
+        purge_after: tx.raw(`now() + make_interval(days => ?)`, [days]),
+        updated_at: tx.fn.now(),
+      })
+      .returning(INSTALL);
+    await record(tx, principal, install, 'uninstall', install.version, null);
+    return { status: 200, body: updated };
+  },
+
+  async listInstallHistory({ tx, params, query }) {
+    const install = await findInstall(tx, params.siteId, params.moduleId);
+    const events = tx('install_events')
+      .select(
+        'id',
+        'action',
+        'from_version',
+        'to_version',
+        'actor_kind',
+        'actor_user_id',
+        'actor_credential_id',
+        'created_at',
+      )
+      .where({ install_id: install.id });
+    const page = await paginate(events, 'id', query, (row) => ({
+      id: row.id as string,
+      action: row.action as Action,
+      from_version: row.from_version as string | null,
+      to_version: row.to_version as string | null,
+      actor: {
+        kind: row.actor_kind as 'session' | 'secret' | 'system',
+        user_id: row.actor_user_id as string | null,
+        credential_id: row.actor_credential_id as string | null,
+      },
+      created_at: row.created_at as string,
+    }));
+    return { status: 200, body: page };
+  },
+};

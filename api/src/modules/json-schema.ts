@@ -1,0 +1,71 @@
+/**
+ * The one place module JSON Schemas (draft 2020-12) are compiled: the publish-time check and the runtime
+ * validators share these options, so a schema that passed publishing behaves the same when records arrive.
+ */
+import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
+import formats from 'ajv-formats';
+
+export interface SchemaIssue {
+  path: string;
+  message: string;
+}
+
+export type Validation = { valid: true; value: unknown } | { valid: false; issues: SchemaIssue[] };
+export type Validate = (data: unknown) => Validation;
+
+const ajv = new Ajv2020({ strict: true, allErrors: true, useDefaults: true });
+// ajv-formats is CommonJS; its plugin is also its own `.default`, which is what TypeScript sees here.
+formats.default(ajv);
+
+/** Compiles without keeping the schema in Ajv's registry: module schemas may reuse `$id`s across versions. */
+function compile(schema: object): ValidateFunction {
+  try {
+    return ajv.compile(schema);
+  } finally {
+    ajv.removeSchema(schema);
+  }
+}
+
+/** Compiles `schema` for a one-off check (publishing): its validator, or why it does not compile. */
+export function compileSchema(schema: object, at = ''): { validate: Validate } | { error: string } {
+  try {
+    return { validate: validator(compile(schema), at) };
+  } catch (error) {
+    return { error: error instanceof Error ? error.message : String(error) };
+  }
+}
+
+// Published versions are immutable, so a key such as `acme.faq@1.0.0/questions` names one schema for good.
+const compiled = new Map<string, ValidateFunction>();
+
+/**
+ * A validator for records or settings of a published `schema`, compiled once per `key`. It fills defaults on
+ * a copy of the data and names each issue by JSON pointer, relative to the data (`/title`) unless `at` gives
+ * where the data sits in the request (`/body`).
+ */
+export function recordValidator(key: string, schema: object, at = ''): Validate {
+  let check = compiled.get(key);
+  if (!check) {
+    check = compile(schema);
+    compiled.set(key, check);
+  }
+  return validator(check, at);
+}
+
+function validator(check: ValidateFunction, at: string): Validate {
+  return (data) => {
+    const value = structuredClone(data);
+    if (check(value)) return { valid: true, value };
+    return { valid: false, issues: (check.errors ?? []).map((error) => toIssue(error, at)) };
+  };
+}
+
+const pointerToken = (name: string) => name.replace(/~/g, '~0').replace(/\//g, '~1');
+
+/** Points at the field at fault: the missing or extra property rather than the object holding it. */
+function toIssue(error: ErrorObject, at: string): SchemaIssue {
+  const params = error.params as { missingProperty?: string; additionalProperty?: string };
+  const property = params.missingProperty ?? params.additionalProperty;
+  const suffix = property === undefined ? '' : `/${pointerToken(property)}`;
+  return { path: `${at}${error.instancePath}${suffix}`, message: error.message ?? 'is invalid' };
+}

@@ -1,0 +1,62 @@
+import { createHash } from 'node:crypto';
+import type { Handlers, Schemas } from '../http/operations.js';
+import { notFound } from '../http/problem.js';
+import { bundleUrl, type StoredFile } from './registry.js';
+
+type Manifest = Schemas['ModuleManifest'];
+
+export const siteConfigHandlers: Pick<Handlers, 'getSiteConfig' | 'getSiteTheme' | 'putSiteTheme'> = {
+  /**
+   * What the loader needs for a site, in one response. The ETag is the hash of the body, so a loader
+   * revalidating gets `304` until an install, a setting, a version or the theme changes.
+   */
+  async getSiteConfig({ tx, principal, publicUrl, request }) {
+    const site = await tx('sites').where({ id: principal.siteId }).first('id', 'name');
+    if (!site) throw notFound('site');
+    const theme = await tx('site_themes').where({ site_id: site.id }).first('theme');
+    const installs = (await tx('installs as i')
+      .join('module_versions as v', { 'v.module_id': 'i.module_id', 'v.version': 'i.version' })
+      .where({ 'i.site_id': site.id, 'i.status': 'active' })
+      .orderBy('i.id')
+      .select('i.module_id', 'i.version', 'i.settings', 'v.manifest', 'v.files')) as {
+      module_id: string;
+      version: string;
+      settings: Schemas['InstallSettings'];
+      manifest: Manifest;
+      files: StoredFile[];
+    }[];
+    const body = {
+      site,
+      theme: theme?.theme ?? {},
+      modules: installs.map((install) => ({
+        id: install.module_id,
+        version: install.version,
+        type: install.manifest.type,
+        elements: (install.manifest.elements ?? []).map((element) => {
+          const file = install.files.find((candidate) => candidate.path === element.entry)!;
+          return { tag: element.tag, url: bundleUrl(publicUrl, file.sha256), integrity: file.integrity };
+        }),
+        settings: install.settings,
+      })),
+    };
+    const etag = `"${createHash('sha256').update(JSON.stringify(body)).digest('base64url')}"`;
+    const headers = { ETag: etag, 'Cache-Control': 'no-cache' };
+    if (request.get('if-none-match') === etag) return { status: 304, headers };
+    return { status: 200, headers, body };
+  },
+
+  async getSiteTheme({ tx, params }) {
+    if (!(await tx('sites').where({ id: params.siteId }).first('id'))) throw notFound('site');
+    const row = await tx('site_themes').where({ site_id: params.siteId }).first('theme');
+    return { status: 200, body: row?.theme ?? {} };
+  },
+
+  async putSiteTheme({ tx, agencyId, params, body }) {
+    if (!(await tx('sites').where({ id: params.siteId }).first('id'))) throw notFound('site');
+    await tx('site_themes')
+      .insert({ site_id: params.siteId, agency_id: agencyId, theme: body })
+      .onConflict('site_id')
+      .merge({ theme: body, updated_at: tx.fn.now() });
+    return { status: 200, body };
+  },
+};

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listOperations, loadPlatformSpec, resolve, type OperationInfo, type SchemaObject } from '../src/http/spec.js';
 import { populateAgency, type PopulatedAgency } from './support/fixtures.js';
+import { populateModule, type PopulatedModule } from './support/modules.js';
 import { startTestPlatform, type TestPlatform } from './support/platform.js';
 
 /**
@@ -14,6 +15,8 @@ const operations = listOperations(spec);
 let platform: TestPlatform;
 let a: PopulatedAgency;
 let b: PopulatedAgency;
+/** B's own module, installed on B's site with a record. */
+let bModule: PopulatedModule;
 
 /** B's id for each path parameter and id-valued body field. */
 function victimId(name: string): string {
@@ -27,6 +30,11 @@ function victimId(name: string): string {
     agency_id: b.agencyId,
     client_id: b.clientId,
     site_id: b.siteId,
+    moduleId: bModule.moduleId,
+    version: bModule.version,
+    file: bModule.file,
+    collection: bModule.collection,
+    itemId: bModule.itemId,
   };
   const id = ids[name];
   if (!id) throw new Error(`No cross-tenant fixture for "${name}": add one of agency B's ids for it here.`);
@@ -41,6 +49,8 @@ function sample(schema: SchemaObject | undefined, name: string): unknown {
   const type = Array.isArray(s.type) ? s.type.find((t) => t !== 'null') : s.type;
   switch (type) {
     case 'object': {
+      // A free-form object (a module's record) has only its example to go by.
+      if (!s.properties && s.examples?.length) return s.examples[0];
       const properties = (s.properties ?? {}) as Record<string, SchemaObject>;
       const names = Object.keys(properties);
       // Required fields, id fields (to point them at B), and enough others for `minProperties`.
@@ -68,11 +78,20 @@ function pathFor(operation: OperationInfo): string {
   return operation.path.replace(/\{(\w+)\}/g, (_, name: string) => victimId(name));
 }
 
+/** The operation's id-valued query parameters (`site_id`), pointed at B. */
+function queryFor(operation: OperationInfo): URLSearchParams {
+  const ids = operation.parameters.filter(
+    (parameter) => parameter.in === 'query' && resolve<SchemaObject>(spec, parameter.schema ?? {}).format === 'uuid',
+  );
+  return new URLSearchParams(ids.map((parameter) => [parameter.name, victimId(parameter.name)]));
+}
+
 /** Who calls: A's owner with a fresh session (so signing out in one case does not end the others). */
 async function callAsA(operation: OperationInfo) {
   const publicOnly = operation.security.every((requirement) => 'publishableKey' in requirement);
   const token = publicOnly ? undefined : await platform.signIn(a.email, a.password);
-  const query = publicOnly ? `?key=${encodeURIComponent(a.publishableKey)}` : '';
+  const params = publicOnly ? new URLSearchParams({ key: a.publishableKey }) : queryFor(operation);
+  const query = params.size > 0 ? `?${params}` : '';
   return platform.request(operation.method.toUpperCase(), pathFor(operation) + query, {
     token,
     body: operation.body ? sample(operation.body.schema, 'body') : undefined,
@@ -80,13 +99,28 @@ async function callAsA(operation: OperationInfo) {
   });
 }
 
-const bIds = () => [b.agencyId, b.clientId, b.siteId, b.originId, b.userId, b.keyId, b.publishableKeyId];
+const bIds = () => [
+  b.agencyId,
+  b.clientId,
+  b.siteId,
+  b.originId,
+  b.userId,
+  b.keyId,
+  b.publishableKeyId,
+  bModule.itemId,
+];
 
 beforeAll(async () => {
   platform = await startTestPlatform();
   a = await populateAgency(platform, 'Alpha');
   b = await populateAgency(platform, 'Bravo');
+  await populateModule(platform, a, 'alpha');
+  bModule = await populateModule(platform, b, 'bravo');
 });
+
+/** The module catalog is one for every agency: reading B's published module is by design. */
+const inCatalog = (operation: OperationInfo) =>
+  operation.method === 'get' && (spec.paths?.[operation.path]?.get?.tags ?? []).includes('Modules');
 afterAll(() => platform?.close());
 
 describe('a user of agency A, against every operation with agency B’s ids', () => {
@@ -97,7 +131,9 @@ describe('a user of agency A, against every operation with agency B’s ids', ()
     async (_, operation) => {
       const reply = await callAsA(operation);
       for (const id of bIds()) expect(reply.text, `response mentions B's ${id}`).not.toContain(id);
-      if (operation.path.includes('{')) {
+      if (inCatalog(operation)) {
+        expect(reply.status).toBe(200);
+      } else if (operation.path.includes('{')) {
         expect(reply.status).toBe(404);
         expect(reply.headers.get('content-type')).toContain('application/problem+json');
       } else if (operation.body && JSON.stringify(sample(operation.body.schema, 'body')).match(/[0-9a-f-]{36}/)) {
@@ -128,6 +164,11 @@ describe('a user of agency A, against every operation with agency B’s ids', ()
     expect(key.body.expires_at).toBeNull();
     const origins = await platform.request('GET', `/v1/sites/${b.siteId}/origins`, { token });
     expect(origins.body.data.map((o: { id: string }) => o.id)).toEqual([b.originId]);
+    const install = await platform.request('GET', `/v1/sites/${b.siteId}/installs/${bModule.moduleId}`, { token });
+    expect(install.body).toMatchObject({ status: 'active', version: bModule.version });
+    const record = await platform.request('GET', `/v1/m/${bModule.moduleId}/questions/${bModule.itemId}`, { token });
+    expect(record.status).toBe(200);
+    expect(record.body.question).toBe('bravo: what is this?');
     // B's publishable key still works from B's origin.
     const site = await platform.request('GET', `/v1/public/site?key=${b.publishableKey}`, {
       headers: { origin: b.origin },

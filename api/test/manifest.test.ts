@@ -176,6 +176,7 @@ const cases: Case[] = [
     change: (m) => {
       m.type = 'app';
       delete m.elements;
+      delete questions(m).public;
     },
     path: '/body/manifest/elements',
     message: /at least one element .*app/,
@@ -196,11 +197,26 @@ const cases: Case[] = [
       delete m.elements;
     },
     path: '/body/manifest/collections/questions/public',
-    message: /integration has no visitors/,
+    message: /only widgets serve visitors, not an integration/,
+  },
+  {
+    rule: 'an app has no public access',
+    change: (m) => (m.type = 'app'),
+    path: '/body/manifest/collections/questions/public',
+    message: /only widgets serve visitors, not an app/,
+  },
+  {
+    rule: 'public conditions name properties',
+    change: (m) => (questions(m).public!.where = { hidden: true }),
+    path: '/body/manifest/collections/questions/public/where/0',
+    message: /not a top-level property/,
   },
   {
     rule: 'system modules are the operator’s',
-    change: (m) => (m.type = 'system'),
+    change: (m) => {
+      m.type = 'system';
+      delete questions(m).public;
+    },
     path: '/body/manifest/type',
     message: /only the platform operator/,
   },
@@ -446,6 +462,7 @@ describe('manifest rules', () => {
   test('the operator may publish first-party, system modules with routes and migrations', () => {
     const manifest = validManifest();
     Object.assign(manifest, { id: 'faq', type: 'system', events: {}, api: { document: 'openapi.json' } });
+    delete manifest.collections!.questions!.public;
     manifest.database = { migrations: ['001.sql'] };
     element(manifest).tag = 'dm-faq';
     const files = [...validBundle(), file('openapi.json', '{}'), file('001.sql', 'create table t ();')];

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { APP_ROLE } from '../src/db/migrations/sql.js';
 import { enterTenant, NO_TENANT, type Tenant } from '../src/db/tenant.js';
 import { populateAgency, type PopulatedAgency } from './support/fixtures.js';
+import { populateModule } from './support/modules.js';
 import { startTestPlatform, type TestPlatform } from './support/platform.js';
 
 let platform: TestPlatform;
@@ -12,15 +13,26 @@ beforeAll(async () => {
   platform = await startTestPlatform();
   a = await populateAgency(platform, 'Alpha');
   b = await populateAgency(platform, 'Bravo');
+  await populateModule(platform, a, 'alpha');
+  await populateModule(platform, b, 'bravo');
 });
+
+/** The module registry is one catalog for all agencies: readable without a tenant, by design. */
+const CATALOG = ['bundle_files', 'module_namespaces', 'module_tags', 'module_versions', 'modules'];
 afterAll(() => platform?.close());
 
-/** Every table of ours (knex's own bookkeeping aside): a new table is checked the day it is added. */
+/**
+ * Every table of ours (knex's own bookkeeping aside), modules' collection tables included: a new table is
+ * checked the day it is added.
+ */
 async function ourTables(): Promise<string[]> {
   const { rows } = await platform.db.knex.raw(
-    `SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename NOT LIKE 'knex\\_%' ORDER BY 1`,
+    `SELECT CASE WHEN schemaname = 'public' THEN tablename ELSE schemaname || '.' || tablename END AS name
+       FROM pg_tables
+      WHERE (schemaname = 'public' AND tablename NOT LIKE 'knex\\_%') OR schemaname LIKE 'mod\\_%'
+      ORDER BY 1`,
   );
-  return rows.map((row: { tablename: string }) => row.tablename);
+  return rows.map((row: { name: string }) => row.name);
 }
 
 /** Runs `fn` as the application role in `tenant`, then rolls back whatever it did. */
@@ -41,12 +53,13 @@ async function asTenant<T>(tenant: Tenant, fn: (tx: import('knex').Knex.Transact
 describe('row-level security', () => {
   it('guards every table, forced even for the table owner', async () => {
     const tables = await ourTables();
-    expect(tables.length).toBeGreaterThanOrEqual(8);
+    expect(tables).toContain('mod_bravo__faq.questions');
     const { rows } = await platform.db.knex.raw(
-      `SELECT relname, relrowsecurity, relforcerowsecurity FROM pg_class
-        WHERE relnamespace = 'public'::regnamespace AND relname = ANY(?)`,
+      `SELECT oid::regclass::text AS relname, relrowsecurity, relforcerowsecurity FROM pg_class
+        WHERE oid = ANY(?::regclass[])`,
       [tables],
     );
+    expect(rows).toHaveLength(tables.length);
     for (const row of rows) {
       expect(row, row.relname).toMatchObject({ relrowsecurity: true, relforcerowsecurity: true });
     }
@@ -62,12 +75,36 @@ describe('row-level security', () => {
   });
 
   it('shows nothing at all to a query without a tenant', async () => {
-    for (const table of await ourTables()) {
+    for (const table of (await ourTables()).filter((name) => !CATALOG.includes(name))) {
       const total = await platform.db.knex(table).count({ n: '*' }).first();
       const visible = await asTenant(NO_TENANT, (tx) => tx(table).count({ n: '*' }).first());
       expect(Number(visible?.n), table).toBe(0);
       if (table !== 'idempotency_keys') expect(Number(total?.n), `${table} has rows to hide`).toBeGreaterThan(0);
     }
+  });
+
+  it('shows the module catalog to everyone, lets only a module’s owner publish to it, and never change it', async () => {
+    for (const table of CATALOG) {
+      const total = await platform.db.knex(table).count({ n: '*' }).first();
+      const visible = await asTenant(NO_TENANT, (tx) => tx(table).count({ n: '*' }).first());
+      expect(Number(visible?.n), table).toBe(Number(total?.n));
+      expect(Number(total?.n), table).toBeGreaterThan(0);
+    }
+    const asA = { agencyId: a.agencyId, clientId: null };
+    const intrude = asTenant(asA, (tx) =>
+      tx('module_versions').insert({ module_id: 'bravo.faq', version: '9.9.9', manifest: {}, files: '[]' }),
+    );
+    await expect(intrude).rejects.toMatchObject({ code: '42501' });
+    const rename = asTenant(asA, (tx) =>
+      tx('modules').where({ id: 'bravo.faq' }).update({ name: 'Mine' }).returning('id'),
+    );
+    expect(await rename).toEqual([]);
+    // Published versions are immutable, even for their owner.
+    const asB = { agencyId: b.agencyId, clientId: null };
+    const rewrite = asTenant(asB, (tx) =>
+      tx('module_versions').where({ module_id: 'bravo.faq' }).update({ manifest: {} }),
+    );
+    await expect(rewrite).rejects.toMatchObject({ code: '42501' });
   });
 
   it('shows a tenant its own rows only', async () => {

@@ -4,6 +4,7 @@ import * as OpenApiValidator from 'express-openapi-validator';
 import type { Knex } from 'knex';
 import type { Logger } from 'pino';
 import { pinoHttp } from 'pino-http';
+import { moduleDocs } from '../modules/docs.js';
 import { handlers } from '../platform/index.js';
 import { corsOnErrors, preflight } from './cors.js';
 import { BODY_LIMIT, PUBLISH_BODY_LIMIT } from './limits.js';
@@ -69,7 +70,11 @@ export function createApp(options: AppOptions): { app: Express; lifecycle: Lifec
     res.set({ 'X-Content-Type-Options': 'nosniff', 'Referrer-Policy': 'strict-origin-when-cross-origin' });
     next();
   });
-  app.use(pages({ spec, publicUrl: options.publicUrl, demoKey: options.demoKey ?? null }));
+  const modules = moduleDocs(knex, options.publicUrl);
+  app.use(
+    pages({ spec, publicUrl: options.publicUrl, demoKey: options.demoKey ?? null, moduleSources: modules.sources }),
+  );
+  app.use(modules.router);
   app.options('/{*path}', preflight(knex, operations));
   const json = ['application/json', 'application/*+json'];
   // Publishing carries a module's bundle (the files' own limits are checked with the manifest).

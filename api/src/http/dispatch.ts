@@ -13,7 +13,7 @@ import {
   type Principal,
 } from './operations.js';
 import { allowOrigin, requestOrigin } from './origins.js';
-import { forbidden, Problem } from './problem.js';
+import { badRequest, forbidden, Problem } from './problem.js';
 import type { RateLimits } from './rate-limits.js';
 import type { OperationInfo } from './spec.js';
 
@@ -37,6 +37,19 @@ function toJsonValue(value: unknown): unknown {
 }
 
 const usesPublishableKey = (operation: OperationInfo) => operation.security.some((r) => 'publishableKey' in r);
+const usesBearer = (operation: OperationInfo) => operation.security.some((r) => 'bearer' in r);
+
+/** Where a string of the body holds a NUL character (no Postgres text can), as a JSON pointer. */
+function nulCharacterAt(value: unknown, at: string): string | null {
+  if (typeof value === 'string') return value.includes('\0') ? at : null;
+  if (value === null || typeof value !== 'object') return null;
+  for (const [key, inner] of Object.entries(value)) {
+    if (key.includes('\0')) return at;
+    const found = nulCharacterAt(inner, `${at}/${key.replace(/~/g, '~0').replace(/\//g, '~1')}`);
+    if (found) return found;
+  }
+  return null;
+}
 
 /**
  * Runs the operation the validator matched: one transaction per request — authentication, tenant,
@@ -58,10 +71,30 @@ export function dispatcher(options: {
     const handler = operation && (options.handlers[operation.id as OperationId] as Handlers[OperationId] | undefined);
     if (!operation || !handler) throw new Problem(501, 'not_implemented', 'Not implemented');
 
-    // Only public endpoints answer other sites' pages; everything else is for servers and the platform's own pages.
+    // Other sites' pages may call with a publishable key only; bearer credentials are for servers and the
+    // platform's own pages, even on operations that take either.
     const origin = requestOrigin(req, options.platformOrigin);
-    if (origin && !usesPublishableKey(operation) && !operation.anyOrigin && origin !== options.platformOrigin) {
+    const bearer = Boolean(req.get('authorization')) && usesBearer(operation);
+    const publicCall = operation.anyOrigin || (usesPublishableKey(operation) && !bearer);
+    if (origin && !publicCall && origin !== options.platformOrigin) {
       throw forbidden('origin_not_allowed', `Requests from ${origin} may use publishable keys only.`);
+    }
+    // body-parser reads an empty JSON body as `{}`, which a schema without required fields would accept.
+    if (operation.body?.required && req.get('content-length') === '0') {
+      throw badRequest('malformed_json', 'The body is empty: send a JSON object.');
+    }
+    // The validator lets unknown parameters through beside a deepObject one (`filter[…]`); refuse them here.
+    const unknown = Object.keys(req.query).find((name) => !operation.queryNames.has(name));
+    if (unknown !== undefined) {
+      throw badRequest('validation_failed', `Unknown query parameter '${unknown}'.`, [
+        { path: `/query/${unknown}`, message: 'is not a parameter of this operation' },
+      ]);
+    }
+    const nul = nulCharacterAt(req.body, '/body');
+    if (nul) {
+      throw badRequest('validation_failed', `${nul} contains a NUL character (\\u0000), which is not allowed.`, [
+        { path: nul, message: 'must not contain a NUL character' },
+      ]);
     }
     const idempotencyKey = operation.idempotent ? req.get('idempotency-key') : undefined;
     const prepare = handler.prepare as ((input: PrepareInput<OperationId>) => Promise<unknown>) | undefined;

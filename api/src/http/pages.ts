@@ -9,6 +9,7 @@ const require = createRequire(import.meta.url);
 const here = path.dirname(fileURLToPath(import.meta.url));
 const demoDir = path.resolve(here, '../../../examples/plain-html');
 const scalarBundle = require.resolve('@scalar/api-reference/browser/standalone.js');
+const manifestSchema = require.resolve('@dramac/openapi/dramac.module.schema.json');
 
 // Pages get a strict policy; the API reference needs inline styles (its UI framework sets them).
 const STRICT_CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'";
@@ -29,8 +30,9 @@ const DOCS_HTML = `<!doctype html>
   </body>
 </html>`;
 
-const DOCS_INIT = `Scalar.createApiReference('#app', {
-  url: '/openapi.json',
+/** The reference's set-up: the platform's document first, then each module's generated one. */
+const docsInit = (sources: DocumentSource[]) => `Scalar.createApiReference('#app', {
+  sources: ${JSON.stringify([{ title: 'Dramac Platform API', url: '/openapi.json' }, ...sources])},
   withDefaultFonts: false,
   telemetry: false,
   hideClientButton: true,
@@ -39,17 +41,36 @@ const DOCS_INIT = `Scalar.createApiReference('#app', {
   agent: { disabled: true },
 });`;
 
-/** The human-facing pages: the API reference at /docs, the spec, and (with demo data) the demo site at /. */
-export function pages(options: { spec: OpenApiDocument; publicUrl: string; demoKey: string | null }): Router {
+export interface DocumentSource {
+  title: string;
+  url: string;
+}
+
+/**
+ * The human-facing pages: the API reference at /docs (with every module's generated API), the spec, the
+ * module manifest's JSON Schema for editors, and (with demo data) the demo site at /.
+ */
+export function pages(options: {
+  spec: OpenApiDocument;
+  publicUrl: string;
+  demoKey: string | null;
+  moduleSources: () => Promise<DocumentSource[]>;
+}): Router {
   const router = Router();
   router.get('/openapi.json', (_req, res) => {
     res.json(options.spec);
   });
+  router.get('/schemas/dramac.module.json', (_req, res) => {
+    res.type('application/schema+json').sendFile(manifestSchema, { maxAge: '1h' });
+  });
   router.get('/docs', (_req, res) => {
     res.set('Content-Security-Policy', DOCS_CSP).type('html').send(DOCS_HTML);
   });
-  router.get('/docs/init.js', (_req, res) => {
-    res.type('js').send(DOCS_INIT);
+  router.get('/docs/init.js', async (_req, res) => {
+    res
+      .set('Cache-Control', 'no-cache')
+      .type('js')
+      .send(docsInit(await options.moduleSources()));
   });
   router.get('/docs/scalar.js', (_req, res) => {
     res.sendFile(scalarBundle, { maxAge: '1h' });

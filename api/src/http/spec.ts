@@ -31,6 +31,8 @@ export interface OperationInfo {
   statuses: string[];
   /** `x-any-origin`: public files any page may load (module bundles), so no Origin is refused. */
   anyOrigin: boolean;
+  /** The query parameters it takes, the publishable key's `key` included. */
+  queryNames: Set<string>;
 }
 
 /** Follows a local `$ref` (`#/components/…`) to what it names. */
@@ -63,17 +65,22 @@ export function listOperations(spec: OpenApiDocument): OperationInfo[] {
         ? resolve<OpenAPIV3_1.RequestBodyObject>(spec, operation.requestBody)
         : null;
       const schema = requestBody?.content['application/json']?.schema;
+      const security = (operation.security ?? spec.security ?? []) as SecurityRequirements;
       operations.push({
         id: operation.operationId!,
         method,
         path,
         pattern: new RegExp(`^${path.replace(/\{[^}]+\}/g, '[^/]+')}$`),
-        security: (operation.security ?? spec.security ?? []) as SecurityRequirements,
+        security,
         parameters,
         body: schema ? { required: requestBody?.required ?? false, schema: schema as SchemaObject } : null,
         idempotent: parameters.some((p) => p.in === 'header' && p.name.toLowerCase() === 'idempotency-key'),
         statuses: Object.keys(operation.responses ?? {}).filter((status) => status !== 'default'),
         anyOrigin: (operation as { 'x-any-origin'?: boolean })['x-any-origin'] === true,
+        queryNames: new Set([
+          ...parameters.filter((p) => p.in === 'query').map((p) => p.name),
+          ...(security.some((requirement) => 'publishableKey' in requirement) ? ['key'] : []),
+        ]),
       });
     }
   }

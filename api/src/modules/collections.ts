@@ -103,7 +103,7 @@ function siteOf(ctx: Context<'listCollectionItems' | 'createCollectionItem'>): s
   return ctx.query.site_id;
 }
 
-/** Finds a record by id, and the collection it lives in, on whichever site it is. */
+/** Finds a record by id, and the collection it lives in: on the key's site for visitors, else wherever it is. */
 async function resolveRecord(
   ctx: Context<'getCollectionItem' | 'updateCollectionItem' | 'deleteCollectionItem'>,
   access: 'read' | 'manage',
@@ -112,14 +112,19 @@ async function resolveRecord(
   const table = collectionTable(params.moduleId, params.collection);
   if (!(await tableExists(tx, table))) throw notFound('collection');
   const query = tx(table).where({ id: params.itemId });
-  if (principal.kind === 'publishable') query.where({ site_id: principal.siteId });
   if (access === 'manage') query.forUpdate();
-  const row = (await query.first(ROW)) as Row | undefined;
-  if (!row) {
-    // A visitor asking for a collection that is not public learns that, not whether the record exists.
-    if (principal.kind === 'publishable') await resolve(ctx, principal.siteId!, access);
-    throw notFound('record');
+  if (principal.kind === 'publishable') {
+    // Visitors learn whether the collection is public to them before whether the record exists.
+    const target = await resolve(ctx, principal.siteId!, access);
+    const where = target.definition.public?.where;
+    query.where({ site_id: principal.siteId });
+    if (where) query.whereRaw(`data @> ?::jsonb`, [JSON.stringify(where)]);
+    const row = (await query.first(ROW)) as Row | undefined;
+    if (!row) throw notFound('record');
+    return { target, row };
   }
+  const row = (await query.first(ROW)) as Row | undefined;
+  if (!row) throw notFound('record');
   return { target: await resolve(ctx, row.site_id, access), row };
 }
 
@@ -205,6 +210,8 @@ export const collectionHandlers: Pick<Handlers, CollectionOperation> = {
     const { tx, query } = ctx;
     const target = await resolve(ctx, siteOf(ctx), 'read');
     const records = tx(target.table).where({ site_id: target.siteId });
+    const where = target.visitor ? target.definition.public?.where : undefined;
+    if (where) records.whereRaw(`data @> ?::jsonb`, [JSON.stringify(where)]);
     for (const [field, text] of Object.entries(query.filter ?? {})) {
       assertQueryable(target, field, `/query/filter[${field}]`);
       records.whereRaw(`data @> ?::jsonb`, [JSON.stringify({ [field]: filterValue(target, field, text) })]);

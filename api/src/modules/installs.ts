@@ -249,7 +249,7 @@ export const installHandlers: Pick<
 
   async upgradeInstall({ tx, principal, params, body }) {
     const install = await findActiveInstall(tx, params.siteId, params.moduleId);
-    const target = await findVersion(tx, install.module_id, body.version ?? 'latest');
+    const target = await findVersion(tx, install.module_id, body?.version ?? 'latest');
     if (!target) throw notFound('module version');
     if (!semver.gt(target.version, install.version)) {
       throw conflict('not_newer', `${install.module_id} is at ${install.version}; ${target.version} is not newer.`);

@@ -148,8 +148,11 @@ export function checkManifest(
   for (const [name, collection] of Object.entries(manifest.collections ?? {})) {
     checkCollection(collection, field('collections', name), report);
     const access = collection.public ?? {};
-    if (manifest.type === 'integration' && (access.read?.length || access.create?.length)) {
-      report(field('collections', name, 'public'), 'must be empty: an integration has no visitors');
+    if (manifest.type !== 'widget' && (access.read?.length || access.create?.length)) {
+      report(
+        field('collections', name, 'public'),
+        `must be empty: only widgets serve visitors, not ${/^[ai]/.test(manifest.type) ? 'an' : 'a'} ${manifest.type}`,
+      );
     }
   }
 
@@ -204,6 +207,7 @@ function checkCollection(collection: Schemas['ModuleCollection'], path: string, 
     ['search', collection.search],
     ['public/read', collection.public?.read],
     ['public/create', collection.public?.create],
+    ['public/where', Object.keys(collection.public?.where ?? {})],
   ];
   for (const [list, names] of lists) {
     names?.forEach((name, index) => {

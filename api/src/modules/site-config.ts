@@ -27,7 +27,7 @@ export const siteConfigHandlers: Pick<Handlers, 'getSiteConfig' | 'getSiteTheme'
     }[];
     const body = {
       site,
-      theme: theme?.theme ?? {},
+      theme: theme?.theme ?? { tokens: {} },
       modules: installs.map((install) => ({
         id: install.module_id,
         version: install.version,
@@ -48,7 +48,7 @@ export const siteConfigHandlers: Pick<Handlers, 'getSiteConfig' | 'getSiteTheme'
   async getSiteTheme({ tx, params }) {
     if (!(await tx('sites').where({ id: params.siteId }).first('id'))) throw notFound('site');
     const row = await tx('site_themes').where({ site_id: params.siteId }).first('theme');
-    return { status: 200, body: row?.theme ?? {} };
+    return { status: 200, body: row?.theme ?? { tokens: {} } };
   },
 
   async putSiteTheme({ tx, agencyId, params, body }) {

@@ -41,3 +41,59 @@ export function asVisitor(
     headers: { origin: site.origin },
   });
 }
+
+export interface PopulatedModule {
+  moduleId: string;
+  version: string;
+  /** The content address of its bundle file, `<sha256>.js`. */
+  file: string;
+  collection: string;
+  /** A record of the collection on the agency's site. */
+  itemId: string;
+}
+
+/**
+ * Publishes the example module under the agency's own namespace (`<namespace>.faq`, tag `<namespace>-faq`),
+ * installs it on the agency's site with one question, and gives the site a theme.
+ */
+export async function populateModule(
+  platform: TestPlatform,
+  agency: { token: string; siteId: string },
+  namespace: string,
+): Promise<PopulatedModule> {
+  const { v1 } = await faqModule();
+  const moduleId = `${namespace}.faq`;
+  const body = variant(v1, (manifest) => {
+    manifest.id = moduleId;
+    manifest.elements![0]!.tag = `${namespace}-faq`;
+    manifest.events = Object.fromEntries(
+      Object.entries(manifest.events ?? {}).map(([name, event]) => [
+        name.replace(/^acme\.faq\./, `${moduleId}.`),
+        event,
+      ]),
+    );
+  });
+  const version = await published(platform, agency.token, body);
+  const install = await platform.request('POST', `/v1/sites/${agency.siteId}/installs`, {
+    token: agency.token,
+    body: { module_id: moduleId },
+  });
+  if (install.status !== 201) throw new Error(`install ${moduleId}: ${install.status} ${install.text}`);
+  const item = await platform.request('POST', `/v1/m/${moduleId}/questions?site_id=${agency.siteId}`, {
+    token: agency.token,
+    body: { question: `${namespace}: what is this?`, answer: 'A question of this agency.' },
+  });
+  if (item.status !== 201) throw new Error(`create a question: ${item.status} ${item.text}`);
+  const theme = await platform.request('PUT', `/v1/sites/${agency.siteId}/theme`, {
+    token: agency.token,
+    body: { tokens: { '--dm-color-primary': '#123456' } },
+  });
+  if (theme.status !== 200) throw new Error(`theme: ${theme.status} ${theme.text}`);
+  return {
+    moduleId,
+    version: version.version,
+    file: new URL(version.files[0].url).pathname.split('/').pop()!,
+    collection: 'questions',
+    itemId: item.body.id,
+  };
+}

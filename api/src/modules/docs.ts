@@ -1,0 +1,56 @@
+import type { Knex } from 'knex';
+import { Router } from 'express';
+import { enterTenant, NO_TENANT } from '../db/tenant.js';
+import { notFound, Problem } from '../http/problem.js';
+import type { Schemas } from '../http/operations.js';
+import { collectionsDocument } from './collections-openapi.js';
+
+type Manifest = Schemas['ModuleManifest'];
+
+/** Reads the catalog (which every agency, and no agency, may read) as the application role. */
+function readCatalog<T>(knex: Knex, read: (tx: Knex.Transaction) => Promise<T>): Promise<T> {
+  return knex.transaction(async (tx) => {
+    await enterTenant(tx, NO_TENANT);
+    return read(tx);
+  });
+}
+
+const SEMVER = /^\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$/;
+
+/**
+ * Each module's generated API description, `/v1/m/{moduleId}/openapi.json` (the latest version, or
+ * `?version=`), and the list of them the API reference at /docs shows beside the platform's.
+ */
+export function moduleDocs(knex: Knex, publicUrl: string) {
+  const router = Router();
+  router.get('/v1/m/:moduleId/openapi.json', async (req, res) => {
+    const version = typeof req.query.version === 'string' ? req.query.version : undefined;
+    if (version !== undefined && !SEMVER.test(version)) {
+      throw new Problem(400, 'validation_failed', 'Bad request', 'version must be a semantic version.', [
+        { path: '/query/version', message: 'must be a semantic version' },
+      ]);
+    }
+    const row = await readCatalog(knex, (tx) => {
+      const query = tx('module_versions as v').where('v.module_id', req.params.moduleId);
+      if (version) query.where('v.version', version);
+      else query.join('modules as m', { 'm.id': 'v.module_id', 'm.latest_version': 'v.version' });
+      return query.first('v.manifest');
+    });
+    if (!row) throw notFound(version ? 'module version' : 'module');
+    // Versions are immutable: a pinned version's document never changes; the latest may.
+    res.set('Cache-Control', version ? 'public, max-age=86400' : 'public, max-age=60');
+    res.json(collectionsDocument(row.manifest as Manifest, { serverUrl: publicUrl }));
+  });
+
+  /** Every module with collections, for the API reference: title and document URL. */
+  const sources = () =>
+    readCatalog(knex, async (tx) => {
+      const rows = (await tx('modules as m')
+        .join('module_versions as v', { 'v.module_id': 'm.id', 'v.version': 'm.latest_version' })
+        .whereRaw(`v.manifest -> 'collections' <> '{}'::jsonb`)
+        .orderBy('m.seq')
+        .select('m.id', 'm.name')) as { id: string; name: string }[];
+      return rows.map((module) => ({ title: `${module.name} (${module.id})`, url: `/v1/m/${module.id}/openapi.json` }));
+    });
+  return { router, sources };
+}

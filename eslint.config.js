@@ -12,8 +12,8 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
     },
   },
-  // Lit elements (components/, loader/): template and property rules.
-  { files: ['components/**/*.ts', 'loader/**/*.ts'], ...lit.configs['flat/recommended'] },
+  // Lit elements (components/, loader/, example modules): template and property rules.
+  { files: ['components/**/*.ts', 'loader/**/*.ts', 'examples/*/src/**/*.ts'], ...lit.configs['flat/recommended'] },
   { files: ['scripts/**/*.mjs', '*.js'], languageOptions: { globals: globals.node } },
   { files: ['examples/**/*.js'], languageOptions: { globals: globals.browser } },
 );

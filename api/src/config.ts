@@ -17,6 +17,8 @@ export interface Config {
   seedDemo: boolean;
   /** The platform operator's agency: it publishes first-party and system modules. */
   operatorAgencyId: string | null;
+  /** Let module lifecycle hooks use plain HTTP and local addresses (development and tests only). */
+  allowLocalHooks: boolean;
 }
 
 export class ConfigError extends Error {
@@ -66,6 +68,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (operatorAgencyId && !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(operatorAgencyId)) {
     throw new ConfigError('OPERATOR_AGENCY_ID', `"${operatorAgencyId}" is not an agency id (a lower-case UUID)`);
   }
+  const hooksText = env.HOOKS_ALLOW_LOCAL || 'false';
+  if (!['true', 'false'].includes(hooksText)) {
+    throw new ConfigError('HOOKS_ALLOW_LOCAL', `"${hooksText}" is not true or false`);
+  }
   const publicUrl = url(env, 'PUBLIC_URL', ['http:', 'https:']) ?? `http://localhost:${port}`;
   // npm runs workspace scripts inside the workspace; INIT_CWD is where the user typed the command.
   const base = env.INIT_CWD ?? process.cwd();
@@ -80,5 +86,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel,
     seedDemo: seedText === 'true',
     operatorAgencyId,
+    allowLocalHooks: hooksText === 'true',
   };
 }

@@ -58,6 +58,7 @@ export async function startPlatform(
       spec: loadPlatformSpec(),
       logger: options.logger,
       publicUrl: config.publicUrl,
+      allowLocalHooks: config.allowLocalHooks,
       validateResponses: options.validateResponses ?? false,
       limits,
       demoKey: demo?.publishableKey ?? null,

@@ -137,6 +137,8 @@ describe('the server process', () => {
     ['DATABASE_URL', 'mysql://x'],
     ['PUBLIC_URL', 'notaurl'],
     ['LOG_LEVEL', 'loud'],
+    ['OPERATOR_AGENCY_ID', 'acme'],
+    ['HOOKS_ALLOW_LOCAL', 'yes'],
   ])('stops start-up with exit code 1 on a bad %s (%s)', async (variable, value) => {
     const dataDir = tempDir();
     const server = await spawnServer({ DATA_DIR: dataDir, DATABASE_URL: undefined, [variable]: value });

@@ -32,6 +32,8 @@ export interface AppOptions {
   spec: OpenApiDocument;
   logger: Logger;
   publicUrl: string;
+  /** See Config.allowLocalHooks. */
+  allowLocalHooks: boolean;
   /** Check every response against the spec too (on in tests: a drifting response fails loudly). */
   validateResponses: boolean;
   limits: RateLimits;
@@ -91,7 +93,16 @@ export function createApp(options: AppOptions): { app: Express; lifecycle: Lifec
   );
   app.get('/healthz', health.getHealth);
   app.get('/readyz', health.getReadiness);
-  app.use(dispatcher({ knex, operations, handlers, platformOrigin: options.publicUrl, limits: options.limits }));
+  app.use(
+    dispatcher({
+      knex,
+      operations,
+      handlers,
+      platformOrigin: options.publicUrl,
+      allowLocalHooks: options.allowLocalHooks,
+      limits: options.limits,
+    }),
+  );
   app.use(corsOnErrors(knex, operations));
   app.use(errorHandler);
   return { app, lifecycle };

@@ -61,6 +61,7 @@ export function dispatcher(options: {
   operations: OperationInfo[];
   handlers: Partial<Handlers>;
   platformOrigin: string;
+  allowLocalHooks: boolean;
   limits: RateLimits;
 }): RequestHandler {
   const byId = new Map(options.operations.map((operation) => [operation.id, operation]));
@@ -106,13 +107,16 @@ export function dispatcher(options: {
     const prepared = prepare
       ? await prepare({
           body: req.body as never,
+          params: (matched?.pathParams ?? {}) as never,
           principal: caller,
+          allowLocalHooks: options.allowLocalHooks,
           knex: options.knex,
           request: req,
           limits: options.limits,
         })
       : undefined;
 
+    const effects: (() => void)[] = [];
     const outcome = await options.knex.transaction(async (tx): Promise<Outcome> => {
       let principal: Principal = ANONYMOUS;
       if (operation.security.length > 0) principal = await authenticate(tx, req, operation.security, origin);
@@ -143,6 +147,8 @@ export function dispatcher(options: {
         },
         prepared,
         publicUrl: options.platformOrigin,
+        allowLocalHooks: options.allowLocalHooks,
+        afterCommit: (effect) => effects.push(effect),
       };
       const reply: Outcome = await handler(context as never);
       const body = toJsonValue(reply.body);
@@ -153,6 +159,13 @@ export function dispatcher(options: {
       return { ...reply, body };
     });
 
+    for (const effect of effects) {
+      try {
+        effect();
+      } catch (error) {
+        req.log.error({ err: error }, 'an effect after commit failed');
+      }
+    }
     if (res.locals.allowedOrigin) allowOrigin(res, origin!);
     if (outcome.replayed) res.set('Idempotent-Replayed', 'true');
     if (outcome.headers) res.set(outcome.headers);

@@ -76,12 +76,19 @@ export interface Context<O extends OperationId> {
   prepared: unknown;
   /** Where this server is reached (PUBLIC_URL), for absolute URLs in responses. */
   publicUrl: string;
+  /** See Config.allowLocalHooks. */
+  allowLocalHooks: boolean;
+  /** Runs `effect` once the transaction has committed (never if it rolls back); its failure is only logged. */
+  afterCommit(effect: () => void): void;
 }
 
 export interface PrepareInput<O extends OperationId> {
   body: BodyOf<O>;
+  params: PathOf<O>;
   /** Who calls (already authenticated), or `anonymous` for operations without security. */
   principal: Principal;
+  /** See Config.allowLocalHooks. */
+  allowLocalHooks: boolean;
   knex: Knex;
   request: Request;
   limits: RateLimits;

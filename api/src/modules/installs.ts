@@ -1,10 +1,19 @@
 import type { Knex } from 'knex';
 import semver from 'semver';
 import { v7 as uuidv7 } from 'uuid';
-import type { Handlers, Principal, Schemas } from '../http/operations.js';
+import { enterTenant } from '../db/tenant.js';
+import {
+  withPreparation,
+  type Context,
+  type Handlers,
+  type PrepareInput,
+  type Principal,
+  type Schemas,
+} from '../http/operations.js';
 import { paginate } from '../http/pagination.js';
 import { conflict, forbidden, notFound, Problem } from '../http/problem.js';
 import { recordValidator } from './json-schema.js';
+import { askHook, notifyHook, type HookEvent } from './hooks.js';
 import { findVersion } from './registry.js';
 import { collectionTable, provisionCollections, searchText } from './storage.js';
 
@@ -157,6 +166,36 @@ async function migrateRecords(tx: Knex.Transaction, siteId: string, manifest: Ma
   }
 }
 
+/**
+ * Asks the module's pre-transition hook before the request's transaction opens (a vendor may take seconds
+ * to answer; no connection is held meanwhile). What it is asked about is read as the caller, so a vendor
+ * never hears of a site the caller cannot see.
+ */
+async function askPreHook(
+  input: PrepareInput<'installModule' | 'upgradeInstall'>,
+  find: (tx: Knex.Transaction) => Promise<{ url: string | undefined; event: HookEvent } | null>,
+): Promise<void> {
+  const { knex, principal, allowLocalHooks } = input;
+  const hook = await knex.transaction(async (tx) => {
+    await enterTenant(tx, { agencyId: principal.agencyId, clientId: principal.clientId });
+    return find(tx);
+  });
+  if (hook) await askHook(hook.url, hook.event, allowLocalHooks);
+}
+
+/** Tells the module's vendor about a transition once it has committed. */
+function tellVendor(
+  ctx: Context<'installModule' | 'upgradeInstall' | 'uninstallModule'>,
+  url: string | undefined,
+  event: HookEvent,
+) {
+  ctx.afterCommit(() =>
+    notifyHook(url, event, ctx.allowLocalHooks, (reason) =>
+      ctx.request.log.warn({ hook: event.event, module: event.module_id }, `lifecycle hook not delivered: ${reason}`),
+    ),
+  );
+}
+
 const retentionOf = (manifest: Manifest) => manifest.lifecycle?.uninstall?.retention_days ?? DEFAULT_RETENTION_DAYS;
 
 export const installHandlers: Pick<
@@ -183,57 +222,84 @@ export const installHandlers: Pick<
     return { status: 200, body: install };
   },
 
-  async installModule({ tx, principal, params, body }) {
-    const site = await findSite(tx, params.siteId);
-    const version = await findVersion(tx, body.module_id, body.version ?? 'latest');
-    if (!version) throw notFound(body.version ? 'module version' : 'module');
-    const { manifest } = version;
-    if (manifest.type === 'system' && !principal.operator) {
-      throw forbidden('operator_only', `${manifest.id} is a system module: only the platform operator installs it.`);
-    }
-    await assertDependencies(tx, site.id, manifest);
-    const settings = resolveSettings(manifest, body.settings ?? {});
-    const existing = await tx('installs')
-      .where({ site_id: site.id, module_id: manifest.id })
-      .forUpdate()
-      .first('id', 'status', 'version');
-    if (existing?.status === 'active') {
-      throw conflict('already_installed', `${manifest.id} is installed on this site already (${existing.version}).`);
-    }
-    await provisionCollections(tx, manifest.id, manifest);
-    const fields = {
-      version: manifest.version,
-      previous_version: null,
-      previous_settings: null,
-      status: 'active',
-      settings,
-      purge_after: null,
-      updated_at: tx.fn.now(),
-    };
-    const [install] = existing
-      ? await tx('installs')
-          .where({ id: existing.id })
-          .update(fields)
-          .returning([...INSTALL, 'agency_id'])
-      : await tx('installs')
-          .insert({ id: uuidv7(), agency_id: site.agency_id, site_id: site.id, module_id: manifest.id, ...fields })
-          .returning([...INSTALL, 'agency_id']);
-    // Back within the retention period at a newer version: the kept records are upgraded like on upgrade.
-    // At the same or an older version they stay as they are, like on rollback.
-    if (existing?.status === 'uninstalled' && semver.gt(manifest.version, existing.version)) {
-      await migrateRecords(tx, site.id, manifest);
-    }
-    await record(
-      tx,
-      principal,
-      install,
-      existing?.status === 'uninstalled' ? 'reinstall' : 'install',
-      existing?.version ?? null,
-      manifest.version,
-    );
-    const { agency_id: _, ...body201 } = install;
-    return { status: 201, body: body201 };
-  },
+  installModule: withPreparation(
+    (input) =>
+      askPreHook(input, async (tx) => {
+        const { params, body } = input;
+        if (!(await tx('sites').where({ id: params.siteId }).first('id'))) return null;
+        const version = await findVersion(tx, body.module_id, body.version ?? 'latest');
+        if (!version) return null;
+        return {
+          url: version.manifest.lifecycle?.pre_install,
+          event: {
+            event: 'pre_install',
+            module_id: version.module_id,
+            site_id: params.siteId,
+            from_version: null,
+            to_version: version.version,
+          },
+        };
+      }),
+    async (ctx) => {
+      const { tx, principal, params, body } = ctx;
+      const site = await findSite(tx, params.siteId);
+      const version = await findVersion(tx, body.module_id, body.version ?? 'latest');
+      if (!version) throw notFound(body.version ? 'module version' : 'module');
+      const { manifest } = version;
+      if (manifest.type === 'system' && !principal.operator) {
+        throw forbidden('operator_only', `${manifest.id} is a system module: only the platform operator installs it.`);
+      }
+      await assertDependencies(tx, site.id, manifest);
+      const settings = resolveSettings(manifest, body.settings ?? {});
+      const existing = await tx('installs')
+        .where({ site_id: site.id, module_id: manifest.id })
+        .forUpdate()
+        .first('id', 'status', 'version');
+      if (existing?.status === 'active') {
+        throw conflict('already_installed', `${manifest.id} is installed on this site already (${existing.version}).`);
+      }
+      await provisionCollections(tx, manifest.id, manifest);
+      const fields = {
+        version: manifest.version,
+        previous_version: null,
+        previous_settings: null,
+        status: 'active',
+        settings,
+        purge_after: null,
+        updated_at: tx.fn.now(),
+      };
+      const [install] = existing
+        ? await tx('installs')
+            .where({ id: existing.id })
+            .update(fields)
+            .returning([...INSTALL, 'agency_id'])
+        : await tx('installs')
+            .insert({ id: uuidv7(), agency_id: site.agency_id, site_id: site.id, module_id: manifest.id, ...fields })
+            .returning([...INSTALL, 'agency_id']);
+      // Back within the retention period at a newer version: the kept records are upgraded like on upgrade.
+      // At the same or an older version they stay as they are, like on rollback.
+      if (existing?.status === 'uninstalled' && semver.gt(manifest.version, existing.version)) {
+        await migrateRecords(tx, site.id, manifest);
+      }
+      await record(
+        tx,
+        principal,
+        install,
+        existing?.status === 'uninstalled' ? 'reinstall' : 'install',
+        existing?.version ?? null,
+        manifest.version,
+      );
+      tellVendor(ctx, manifest.lifecycle?.post_install, {
+        event: 'post_install',
+        module_id: manifest.id,
+        site_id: site.id,
+        from_version: null,
+        to_version: manifest.version,
+      });
+      const { agency_id: _, ...body201 } = install;
+      return { status: 201, body: body201 };
+    },
+  ),
 
   async updateInstall({ tx, principal, params, body }) {
     const install = await findActiveInstall(tx, params.siteId, params.moduleId);
@@ -247,31 +313,60 @@ export const installHandlers: Pick<
     return { status: 200, body: updated };
   },
 
-  async upgradeInstall({ tx, principal, params, body }) {
-    const install = await findActiveInstall(tx, params.siteId, params.moduleId);
-    const target = await findVersion(tx, install.module_id, body?.version ?? 'latest');
-    if (!target) throw notFound('module version');
-    if (!semver.gt(target.version, install.version)) {
-      throw conflict('not_newer', `${install.module_id} is at ${install.version}; ${target.version} is not newer.`);
-    }
-    const { manifest } = target;
-    await assertDependencies(tx, install.site_id, manifest);
-    const settings = resolveSettings(manifest, install.settings, '/settings');
-    await provisionCollections(tx, manifest.id, manifest);
-    await migrateRecords(tx, install.site_id, manifest);
-    const [updated] = await tx('installs')
-      .where({ id: install.id })
-      .update({
-        version: manifest.version,
-        previous_version: install.version,
-        previous_settings: install.settings,
-        settings,
-        updated_at: tx.fn.now(),
-      })
-      .returning(INSTALL);
-    await record(tx, principal, install, 'upgrade', install.version, manifest.version);
-    return { status: 200, body: updated };
-  },
+  upgradeInstall: withPreparation(
+    (input) =>
+      askPreHook(input, async (tx) => {
+        const { params, body } = input;
+        const install = await tx('installs')
+          .where({ site_id: params.siteId, module_id: params.moduleId, status: 'active' })
+          .first('version');
+        const target = install && (await findVersion(tx, params.moduleId, body?.version ?? 'latest'));
+        if (!target || !semver.gt(target.version, install.version)) return null;
+        return {
+          url: target.manifest.lifecycle?.pre_upgrade,
+          event: {
+            event: 'pre_upgrade',
+            module_id: params.moduleId,
+            site_id: params.siteId,
+            from_version: install.version,
+            to_version: target.version,
+          },
+        };
+      }),
+    async (ctx) => {
+      const { tx, principal, params, body } = ctx;
+      const install = await findActiveInstall(tx, params.siteId, params.moduleId);
+      const target = await findVersion(tx, install.module_id, body?.version ?? 'latest');
+      if (!target) throw notFound('module version');
+      if (!semver.gt(target.version, install.version)) {
+        throw conflict('not_newer', `${install.module_id} is at ${install.version}; ${target.version} is not newer.`);
+      }
+      const { manifest } = target;
+      await assertDependencies(tx, install.site_id, manifest);
+      const settings = resolveSettings(manifest, install.settings, '/settings');
+      await provisionCollections(tx, manifest.id, manifest);
+      await migrateRecords(tx, install.site_id, manifest);
+      const [updated] = await tx('installs')
+        .where({ id: install.id })
+        .update({
+          version: manifest.version,
+          previous_version: install.version,
+          previous_settings: install.settings,
+          settings,
+          updated_at: tx.fn.now(),
+        })
+        .returning(INSTALL);
+      await record(tx, principal, install, 'upgrade', install.version, manifest.version);
+      tellVendor(ctx, manifest.lifecycle?.post_upgrade, {
+        event: 'post_upgrade',
+        module_id: manifest.id,
+        site_id: install.site_id,
+        from_version: install.version,
+        to_version: manifest.version,
+      });
+      return { status: 200, body: updated };
+    },
+  ),
 
   async rollbackInstall({ tx, principal, params }) {
     const install = await findActiveInstall(tx, params.siteId, params.moduleId);
@@ -301,7 +396,8 @@ export const installHandlers: Pick<
     return { status: 200, body: updated };
   },
 
-  async uninstallModule({ tx, principal, params, query }) {
+  async uninstallModule(ctx) {
+    const { tx, principal, params, query } = ctx;
     const install = await findActiveInstall(tx, params.siteId, params.moduleId);
     const dependents = (await tx('installs as i')
       .join('module_versions as v', { 'v.module_id': 'i.module_id', 'v.version': 'i.version' })
@@ -325,6 +421,13 @@ export const installHandlers: Pick<
       })
       .returning(INSTALL);
     await record(tx, principal, install, 'uninstall', install.version, null);
+    tellVendor(ctx, version.manifest.lifecycle?.uninstall?.hook, {
+      event: 'uninstall',
+      module_id: install.module_id,
+      site_id: install.site_id,
+      from_version: install.version,
+      to_version: null,
+    });
     return { status: 200, body: updated };
   },
 

@@ -76,7 +76,7 @@ interface Prepared {
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
 /** Decodes and checks the upload before any database work: parsing bundles is CPU, not I/O. */
-function prepareUpload(body: Schemas['ModulePublish'], principal: Principal): Prepared {
+function prepareUpload(body: Schemas['ModulePublish'], principal: Principal, allowLocalHooks: boolean): Prepared {
   const files = Object.entries(body.files).map(([path, encoded]) => {
     if (!BASE64.test(encoded)) {
       throw new Problem(400, 'validation_failed', 'Bad request', `files/${path} is not base64.`, [
@@ -92,7 +92,12 @@ function prepareUpload(body: Schemas['ModulePublish'], principal: Principal): Pr
       size: content.length,
     };
   });
-  const { issues, tooLarge } = checkManifest(body.manifest, files, { operator: principal.operator });
+  const { issues, tooLarge } = checkManifest(
+    body.manifest,
+    files,
+    { operator: principal.operator },
+    { allowHttpHooks: allowLocalHooks },
+  );
   if (tooLarge.length > 0) {
     throw new Problem(413, 'bundle_too_large', 'Bundle too large', tooLarge[0]!.message, tooLarge);
   }
@@ -165,7 +170,7 @@ export const registryHandlers: Pick<
   },
 
   publishModuleVersion: withPreparation(
-    async ({ body, principal }) => prepareUpload(body, principal),
+    async ({ body, principal, allowLocalHooks }) => prepareUpload(body, principal, allowLocalHooks),
     async ({ tx, agencyId, principal, body, publicUrl }, { files }) => {
       const { manifest } = body;
       const moduleId = manifest.id;

@@ -65,6 +65,8 @@ export async function startTestPlatform(options: { demo?: boolean; logger?: Logg
     HOST: '127.0.0.1',
     PUBLIC_URL: options.demo ? `http://localhost:${port}` : PLATFORM_ORIGIN,
     SEED_DEMO: String(Boolean(options.demo)),
+    // Lifecycle hooks in tests are servers on this machine.
+    HOOKS_ALLOW_LOCAL: 'true',
     ...(database.databaseUrl ? { DATABASE_URL: database.databaseUrl } : {}),
     ...(process.env.REDIS_URL ? { REDIS_URL: process.env.REDIS_URL } : {}),
   });

@@ -34,4 +34,22 @@ describe('migrations', () => {
 
     expect(await migrateToLatest(db.knex)).toEqual(all);
   });
+
+  it('roll the module system back with the module schemas it made, leaving the platform as it was', async () => {
+    await db.knex.raw('CREATE SCHEMA mod_acme__faq');
+    await db.knex.raw('CREATE TABLE mod_acme__faq.questions (id uuid PRIMARY KEY)');
+    await db.knex.migrate.down({ migrationSource });
+    const schemas = await db.knex.raw(`SELECT nspname FROM pg_namespace WHERE nspname LIKE 'mod\\_%'`);
+    expect(schemas.rows).toEqual([]);
+    const columns = await db.knex.raw(
+      `SELECT column_name FROM information_schema.columns WHERE table_name = 'agencies'`,
+    );
+    expect(columns.rows.map((row: { column_name: string }) => row.column_name)).not.toContain('operator');
+    // The credential lookup is the first migration's again (no `operator` column in its result).
+    const lookup = await db.knex.raw(
+      `SELECT pg_get_function_result('dramac_authenticate(bytea)'::regprocedure) AS result`,
+    );
+    expect(lookup.rows[0].result).not.toContain('operator');
+    expect(await migrateToLatest(db.knex)).toEqual(['0002_modules']);
+  });
 });

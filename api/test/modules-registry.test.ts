@@ -220,6 +220,61 @@ describe('the platform operator', () => {
   });
 });
 
+describe('a first-party module’s migrations', () => {
+  const ledger = (version: string, migrations: Record<string, string>) => ({
+    manifest: {
+      id: 'ledger',
+      name: 'Ledger',
+      version,
+      type: 'system' as const,
+      description: 'Platform bookkeeping.',
+      engines: { dramac: '^0.1.0' },
+      database: { migrations: Object.keys(migrations) },
+    },
+    files: Object.fromEntries(Object.entries(migrations).map(([name, sql]) => [name, encoded(sql)])),
+  });
+  const columns = async () =>
+    (
+      await platform.db.knex.raw(
+        `SELECT column_name FROM information_schema.columns WHERE table_schema = 'mod_ledger' ORDER BY ordinal_position`,
+      )
+    ).rows.map((row: { column_name: string }) => row.column_name);
+  const installs = () => `/v1/sites/${operator.siteId}/installs`;
+  const first = 'CREATE TABLE entries (id uuid PRIMARY KEY, amount integer NOT NULL)';
+  const second = 'ALTER TABLE entries ADD COLUMN note text';
+
+  it('run in the module’s schema when a version lists them, each once', async () => {
+    await published(platform, operator.token, ledger('1.0.0', { '001.sql': first }));
+    await published(platform, operator.token, ledger('2.0.0', { '001.sql': first, '002.sql': second }));
+    const token = operator.token;
+    const installed = await platform.request('POST', installs(), {
+      token,
+      body: { module_id: 'ledger', version: '1.0.0' },
+    });
+    expect(installed.status, installed.text).toBe(201);
+    expect(await columns()).toEqual(['id', 'amount']);
+    expect((await platform.request('POST', `${installs()}/ledger/upgrade`, { token })).status).toBe(200);
+    expect(await columns()).toEqual(['id', 'amount', 'note']);
+  });
+
+  it('undo everything when one fails, leaving the version that was running', async () => {
+    const broken = ledger('3.0.0', {
+      '001.sql': first,
+      '002.sql': second,
+      '003.sql': 'ALTER TABLE entries ADD COLUMN currency text',
+      '004.sql': 'ALTER TABLE entries ADD COLUMN nonsense no_such_type',
+    });
+    await published(platform, operator.token, broken);
+    const reply = await platform.request('POST', `${installs()}/ledger/upgrade`, { token: operator.token });
+    expect(reply.status).toBe(422);
+    expect(reply.body.code).toBe('migration_failed');
+    expect(reply.body.detail).toContain('004.sql failed');
+    expect(await columns()).toEqual(['id', 'amount', 'note']);
+    const install = await platform.request('GET', `${installs()}/ledger`, { token: operator.token });
+    expect(install.body.version).toBe('2.0.0');
+  });
+});
+
 describe('dependencies', () => {
   it('installs a module only beside what it depends on, and keeps what others depend on', async () => {
     const { v1 } = await faqModule();

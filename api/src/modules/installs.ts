@@ -15,7 +15,7 @@ import { conflict, forbidden, notFound, Problem } from '../http/problem.js';
 import { recordValidator } from './json-schema.js';
 import { askHook, notifyHook, type HookEvent } from './hooks.js';
 import { findVersion } from './registry.js';
-import { collectionTable, provisionCollections, searchText } from './storage.js';
+import { collectionTable, provisionModule, searchText } from './storage.js';
 
 type Manifest = Schemas['ModuleManifest'];
 type Settings = Schemas['InstallSettings'];
@@ -258,7 +258,7 @@ export const installHandlers: Pick<
       if (existing?.status === 'active') {
         throw conflict('already_installed', `${manifest.id} is installed on this site already (${existing.version}).`);
       }
-      await provisionCollections(tx, manifest.id, manifest);
+      await provisionModule(tx, version);
       const fields = {
         version: manifest.version,
         previous_version: null,
@@ -344,7 +344,7 @@ export const installHandlers: Pick<
       const { manifest } = target;
       await assertDependencies(tx, install.site_id, manifest);
       const settings = resolveSettings(manifest, install.settings, '/settings');
-      await provisionCollections(tx, manifest.id, manifest);
+      await provisionModule(tx, target);
       await migrateRecords(tx, install.site_id, manifest);
       const [updated] = await tx('installs')
         .where({ id: install.id })

@@ -283,6 +283,10 @@ export const registryHandlers: Pick<
     }
     const file = await tx('bundle_files').where({ sha256 }).first('content');
     if (!file) throw notFound('bundle file');
-    return { status: 200, headers, file: { type: 'text/javascript; charset=utf-8', content: file.content } };
+    return {
+      status: 200,
+      headers,
+      file: { type: 'text/javascript; charset=utf-8', content: Buffer.from(file.content as Uint8Array) },
+    };
   },
 };

@@ -1,6 +1,8 @@
 import type { Knex } from 'knex';
 import { APP_ROLE } from '../db/migrations/sql.js';
 import type { Schemas } from '../http/operations.js';
+import { Problem } from '../http/problem.js';
+import type { StoredFile } from './registry.js';
 
 type Manifest = Schemas['ModuleManifest'];
 export type CollectionDefinition = Schemas['ModuleCollection'];
@@ -27,15 +29,16 @@ const fieldIndex = (schema: string, collection: string, field: string) =>
      (site_id, coalesce(data -> '${field.replace(/'/g, "''")}', 'null'::jsonb), id)`;
 
 /**
- * Creates what a module version's collections need — schema, tables, indexes, row-level security —
- * inside the request's transaction, so a failed install or upgrade leaves no trace. Everything is
- * `IF NOT EXISTS`: versions only add. The DDL runs as the schema owner (the role the server connects
- * as) and the transaction returns to the application role afterwards.
+ * Creates what a module version needs in the database — its schema; its collections' tables, indexes and
+ * row-level security; a first-party module's migrations — inside the request's transaction, so a failed
+ * install or upgrade leaves no trace. Collections are `IF NOT EXISTS`: versions only add. This runs as the
+ * schema owner (the role the server connects as); the transaction returns to the application role after.
  */
-export async function provisionCollections(tx: Knex.Transaction, moduleId: string, manifest: Manifest) {
+export async function provisionModule(tx: Knex.Transaction, version: { manifest: Manifest; files: StoredFile[] }) {
+  const { manifest } = version;
   const collections = Object.entries(manifest.collections ?? {});
-  if (collections.length === 0) return;
-  const schema = schemaOf(moduleId);
+  if (collections.length === 0 && !manifest.database?.migrations?.length) return;
+  const schema = schemaOf(manifest.id);
   const tenant = `agency_id = (SELECT public.app_tenant()) AND EXISTS (SELECT 1 FROM public.sites s WHERE s.id = site_id)`;
   await tx.raw(`SELECT set_config('role', 'none', true)`);
   // Two installs of a new module at once would race to create the same tables.
@@ -69,7 +72,46 @@ export async function provisionCollections(tx: Knex.Transaction, moduleId: strin
     }
     for (const field of definition.indexes ?? []) await tx.raw(fieldIndex(schema, name, field));
   }
+  await runMigrations(tx, schema, version);
   await tx.raw(`SELECT set_config('role', ?, true)`, [APP_ROLE]);
+}
+
+/**
+ * Runs the migrations a first-party version lists that have not run yet, in order, each once per module,
+ * with the module's schema first on the search path. A failing one fails the request, and so undoes all.
+ */
+async function runMigrations(
+  tx: Knex.Transaction,
+  schema: string,
+  { manifest, files }: { manifest: Manifest; files: StoredFile[] },
+) {
+  const migrations = manifest.database?.migrations ?? [];
+  if (migrations.length === 0) return;
+  const { applied } = (await tx('modules').where({ id: manifest.id }).first({ applied: 'applied_migrations' })) as {
+    applied: string[];
+  };
+  const { rows } = (await tx.raw(`SELECT current_setting('search_path') AS path`)) as { rows: { path: string }[] };
+  await tx.raw(`SELECT set_config('search_path', ?, true)`, [`${quoted(schema)}, public`]);
+  for (const [index, name] of migrations.entries()) {
+    if (applied.includes(name)) continue;
+    const file = files.find((candidate) => candidate.path === name)!;
+    const { content } = await tx('bundle_files').where({ sha256: file.sha256 }).first('content');
+    try {
+      await tx.raw(Buffer.from(content as Uint8Array).toString('utf8'));
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      throw new Problem(
+        422,
+        'migration_failed',
+        'Unprocessable',
+        `${manifest.id}@${manifest.version}: ${name} failed: ${reason}. Nothing was changed.`,
+        [{ path: `/database/migrations/${index}`, message: reason }],
+      );
+    }
+    applied.push(name);
+  }
+  await tx.raw(`SELECT set_config('search_path', ?, true)`, [rows[0]!.path]);
+  await tx('modules').where({ id: manifest.id }).update({ applied_migrations: applied });
 }
 
 /** The text full-text search looks in: the collection's `search` fields, one after the other. */

@@ -72,6 +72,8 @@ export async function up(knex: Knex): Promise<void> {
        description text NOT NULL,
        category text,
        latest_version text NOT NULL,
+       -- A first-party module's migrations that have run (written by the schema owner only).
+       applied_migrations text[] NOT NULL DEFAULT '{}',
        created_at timestamptz NOT NULL DEFAULT now(),
        updated_at timestamptz NOT NULL DEFAULT now(),
        seq bigint GENERATED ALWAYS AS IDENTITY UNIQUE)`,

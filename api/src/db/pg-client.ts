@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import type { Writable } from 'node:stream';
 import type { Knex } from 'knex';
 import type pg from 'pg';
 
@@ -40,12 +41,17 @@ function statementName(sql: string): string | undefined {
   return name;
 }
 
+const stream = (connection: Connection) =>
+  (connection as unknown as { connection: { stream: Writable } }).connection.stream;
+
 class PipelinedTransaction extends TransactionPG {
   begin(this: { isolationLevel?: string; readOnly?: boolean }, connection: Connection): Promise<unknown> {
     if (this.isolationLevel || this.readOnly || connection[PENDING_BEGIN]) {
       return (TransactionPG.prototype as { begin(c: Connection): Promise<unknown> }).begin.call(this, connection);
     }
-    // Queued on the connection now, so it is written before anything the transaction sends next.
+    // Queued on the connection now, so it goes out before anything the transaction sends next; held
+    // back (corked) until then, so that both leave in one write.
+    stream(connection).cork();
     const begun = connection.query('BEGIN');
     begun.catch(() => {}); // awaited by the next statement (below); not unhandled meanwhile
     connection[PENDING_BEGIN] = begun;
@@ -72,6 +78,7 @@ export class PipelinedPgClient extends ClientPG {
     const begun = connection[PENDING_BEGIN];
     connection[PENDING_BEGIN] = undefined;
     const ran = connection.query(config as pg.QueryConfig);
+    if (begun) stream(connection).uncork();
     // Both are in flight already; a failed BEGIN fails this statement too, so the transaction stops here.
     return (begun ? Promise.all([begun, ran]).then(([, response]) => response) : ran).then((response) => {
       obj.response = response;

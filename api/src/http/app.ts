@@ -11,6 +11,7 @@ import { dispatcher } from './dispatch.js';
 import { errorHandler } from './errors.js';
 import { healthRoutes, type Lifecycle } from './health.js';
 import { pages } from './pages.js';
+import { cachePathPatterns } from './path-patterns.js';
 import type { RateLimits } from './rate-limits.js';
 import { listOperations, type OpenApiDocument } from './spec.js';
 
@@ -72,6 +73,7 @@ export function createApp(options: AppOptions): { app: Express; lifecycle: Lifec
   app.use(pages({ spec, publicUrl: options.publicUrl, demoKey: options.demoKey ?? null }));
   app.options('/{*path}', preflight(knex, operations));
   app.use(express.json({ limit: BODY_LIMIT, type: ['application/json', 'application/*+json'] }));
+  cachePathPatterns();
   app.use(
     OpenApiValidator.middleware({
       apiSpec: structuredClone(spec) as never,

@@ -16,9 +16,13 @@ import type { RateLimits } from './rate-limits.js';
 import { listOperations, type OpenApiDocument } from './spec.js';
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
+const MAY_NEED_REDACTING = /%|key|pk_|sk_|ses_/i;
 
 /** A request URL fit for logs: the `key` parameter, and anything that looks like a credential, redacted. */
 function loggedUrl(url: string): string {
+  // Most query strings cannot hold a credential (nothing escaped, no `key`, no token prefix): skip parsing them.
+  const query = url.indexOf('?');
+  if (query === -1 || !MAY_NEED_REDACTING.test(url.slice(query))) return url;
   const parsed = new URL(url, 'http://log.invalid');
   if (!parsed.search) return url;
   for (const [name, value] of [...parsed.searchParams]) {

@@ -54,11 +54,13 @@ export function createApp(options: AppOptions): { app: Express; lifecycle: Lifec
     pinoHttp({
       logger: options.logger,
       // One short line per request: what was asked, and the outcome. Headers (and credentials) stay out.
+      // They read the raw request and response: pino-http's wrapping would first copy every header for them.
+      wrapSerializers: false,
       serializers: {
-        req: (req: { id: unknown; method: string; url: string }) => ({
+        req: (req: { id: unknown; method: string; url: string; originalUrl?: string }) => ({
           id: req.id,
           method: req.method,
-          url: loggedUrl(req.url),
+          url: loggedUrl(req.originalUrl ?? req.url),
         }),
         res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
       },

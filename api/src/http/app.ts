@@ -49,6 +49,7 @@ export function createApp(options: AppOptions): { app: Express; lifecycle: Lifec
   const health = healthRoutes(knex, options.limits, lifecycle);
   const app = express();
   app.disable('x-powered-by');
+  cachePathPatterns(); // for the validator below
 
   app.use(
     pinoHttp({
@@ -79,7 +80,6 @@ export function createApp(options: AppOptions): { app: Express; lifecycle: Lifec
   app.use(pages({ spec, publicUrl: options.publicUrl, demoKey: options.demoKey ?? null }));
   app.options('/{*path}', preflight(knex, operations));
   app.use(express.json({ limit: BODY_LIMIT, type: ['application/json', 'application/*+json'] }));
-  cachePathPatterns();
   app.use(
     OpenApiValidator.middleware({
       apiSpec: structuredClone(spec) as never,

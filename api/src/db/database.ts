@@ -2,6 +2,7 @@ import knexFactory, { type Knex } from 'knex';
 import ClientPgLite from 'knex-pglite';
 import pg from 'pg';
 import { lockDataDir } from './lock.js';
+import { PipelinedPgClient } from './pg-client.js';
 import { APP_ROLE } from './migrations/sql.js';
 import { StartupError } from './startup-error.js';
 import { migrationSource } from './migrations/index.js';
@@ -29,7 +30,7 @@ const ACQUIRE_TIMEOUT_MS = 5_000;
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
   if (options.databaseUrl) {
     const knex = knexFactory({
-      client: 'pg',
+      client: PipelinedPgClient as unknown as typeof Knex.Client,
       connection: options.databaseUrl,
       pool: { min: 0, max: 10 },
       acquireConnectionTimeout: ACQUIRE_TIMEOUT_MS,

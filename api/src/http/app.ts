@@ -12,13 +12,18 @@ import { dispatcher } from './dispatch.js';
 import { errorHandler } from './errors.js';
 import { healthRoutes, type Lifecycle } from './health.js';
 import { pages } from './pages.js';
+import { cachePathPatterns } from './path-patterns.js';
 import type { RateLimits } from './rate-limits.js';
 import { listOperations, type OpenApiDocument } from './spec.js';
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
+const MAY_NEED_REDACTING = /%|key|pk_|sk_|ses_/i;
 
 /** A request URL fit for logs: the `key` parameter, and anything that looks like a credential, redacted. */
 function loggedUrl(url: string): string {
+  // Most query strings cannot hold a credential (nothing escaped, no `key`, no token prefix): skip parsing them.
+  const query = url.indexOf('?');
+  if (query === -1 || !MAY_NEED_REDACTING.test(url.slice(query))) return url;
   const parsed = new URL(url, 'http://log.invalid');
   if (!parsed.search) return url;
   for (const [name, value] of [...parsed.searchParams]) {
@@ -47,16 +52,19 @@ export function createApp(options: AppOptions): { app: Express; lifecycle: Lifec
   const health = healthRoutes(knex, options.limits, lifecycle);
   const app = express();
   app.disable('x-powered-by');
+  cachePathPatterns(); // for the validator below
 
   app.use(
     pinoHttp({
       logger: options.logger,
       // One short line per request: what was asked, and the outcome. Headers (and credentials) stay out.
+      // They read the raw request and response: pino-http's wrapping would first copy every header for them.
+      wrapSerializers: false,
       serializers: {
-        req: (req: { id: unknown; method: string; url: string }) => ({
+        req: (req: { id: unknown; method: string; url: string; originalUrl?: string }) => ({
           id: req.id,
           method: req.method,
-          url: loggedUrl(req.url),
+          url: loggedUrl(req.originalUrl ?? req.url),
         }),
         res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
       },

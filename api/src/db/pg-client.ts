@@ -4,7 +4,7 @@ import type { Knex } from 'knex';
 import type pg from 'pg';
 
 /*
- * knex's PostgreSQL client with two changes that save work on every request (docs/decisions/0006):
+ * knex's PostgreSQL client with two changes that save work on every request (docs/decisions/0007):
  *
  * - A transaction's BEGIN is written together with its first statement instead of waiting a round trip
  *   for its own answer (the connections run in pg's pipeline mode). The first statement still fails if

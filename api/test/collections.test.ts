@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { OpenAPIV3_1 } from 'openapi-types';
 import { populateAgency, type PopulatedAgency } from './support/fixtures.js';
-import { asVisitor, faqModule, published } from './support/modules.js';
+import { asVisitor, faqModule, published, variant } from './support/modules.js';
 import { startTestPlatform, type Reply, type TestPlatform } from './support/platform.js';
 
 /**
@@ -238,6 +238,66 @@ describe('the generated API', () => {
     // Visitors may filter and sort only on public fields.
     const probe = await asVisitor(platform, agency, 'GET', '/v1/m/acme.faq/questions?filter[published]=false');
     expect(probe.status).toBe(400);
+  });
+
+  it('lets visitors search only when every searched field is public to them', async () => {
+    const { v1 } = await faqModule();
+    const secretive = variant(v1, (m) => {
+      m.id = 'acme.secretive';
+      m.elements![0]!.tag = 'acme-secretive';
+      m.events = {};
+      m.collections!.questions!.public!.read = ['question'];
+    });
+    await published(platform, agency.token, secretive);
+    await created(`/v1/sites/${agency.siteId}/installs`, { module_id: 'acme.secretive' });
+    await created(`/v1/m/acme.secretive/questions?site_id=${agency.siteId}`, { question: 'Q', answer: 'hunter2' });
+    const probe = await asVisitor(platform, agency, 'GET', '/v1/m/acme.secretive/questions?q=hunter2');
+    expect(probe.status).toBe(403);
+    expect(probe.body.code).toBe('not_public');
+    const staff = await request('GET', `/v1/m/acme.secretive/questions?site_id=${agency.siteId}&q=hunter2`, {
+      token: agency.token,
+    });
+    expect(staff.body.data).toHaveLength(1);
+  });
+
+  it('refuses bodies nested too deeply, and cursors it did not issue, with a 400', async () => {
+    // Written out as text: deep enough to exhaust any recursive walk (and JSON.stringify itself).
+    const deep = `${'['.repeat(20_000)}"bottom"${']'.repeat(20_000)}`;
+    const nested = await platform.request('POST', `/v1/m/acme.faq/questions?site_id=${agency.siteId}`, {
+      token: agency.token,
+      raw: `{"question":"q","answer":"a","extra":${deep}}`,
+      headers: { 'content-type': 'application/json' },
+    });
+    expect(nested.status).toBe(400);
+    expect(nested.body.code).toBe('validation_failed');
+    const id = '01234567-89ab-4def-8123-456789abcdef';
+    for (const cursor of [['1', id], ['2024-02-30 00:00:00+00', id], ['2024-01-01 00:00:00+00', 'x'], 'garbage']) {
+      const encoded = Buffer.from(JSON.stringify(cursor)).toString('base64url');
+      const reply = await request(
+        'GET',
+        `/v1/m/acme.faq/questions?site_id=${agency.siteId}&sort=created_at&cursor=${encoded}`,
+        { token: agency.token },
+      );
+      expect(reply.status, JSON.stringify(cursor)).toBe(400);
+      expect(reply.body.code).toBe('invalid_cursor');
+    }
+  });
+
+  it('pages through records sorted by creation time without repeating or skipping one', async () => {
+    const site = agency.siteId;
+    const all: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const query: string = `site_id=${site}&sort=-created_at&limit=3${cursor ? `&cursor=${cursor}` : ''}`;
+      const page: Reply = await request('GET', `/v1/m/acme.faq/questions?${query}`, { token: agency.token });
+      all.push(...page.body.data.map((item: { id: string }) => item.id));
+      cursor = page.body.next_cursor;
+    } while (cursor);
+    const everything = await request('GET', `/v1/m/acme.faq/questions?site_id=${site}&limit=100`, {
+      token: agency.token,
+    });
+    expect(new Set(all).size).toBe(all.length);
+    expect([...all].sort()).toEqual(everything.body.data.map((item: { id: string }) => item.id).sort());
   });
 
   it('updates with a merge patch validated as a whole, and deletes', async () => {

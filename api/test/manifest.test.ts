@@ -80,7 +80,6 @@ const validBundle = () => [
     "import { html } from './lit.js';\ncustomElements.define('acme-faq', class extends HTMLElement {});\n",
   ),
   file('lit.js', 'export const html = String.raw;\n'),
-  file('faq.css', ':host { display: block; }\n'),
 ];
 
 const THIRD_PARTY: Publisher = { operator: false };
@@ -159,7 +158,7 @@ const cases: Case[] = [
   },
   {
     rule: 'entries are ES modules',
-    change: (m) => (element(m).entry = 'faq.css'),
+    change: (m) => (element(m).entry = 'faq.mjs'),
     path: '/body/manifest/elements/0/entry',
     message: /\.js/,
   },
@@ -240,23 +239,40 @@ const cases: Case[] = [
   },
   {
     rule: 'migrations are first-party',
-    change: (m, f) => ((m.database = { migrations: ['001.sql'] }), f.push(file('001.sql', 'select 1;'))),
+    change: (m) => (m.database = { migrations: ['0002_modules'] }),
     path: '/body/manifest/database/migrations',
     message: /first-party modules only/,
   },
   {
-    rule: 'migrations are in the bundle',
-    change: (m) => (m.database = { migrations: ['001.sql'] }),
+    rule: 'migrations are the server’s',
+    change: (m) => (m.database = { migrations: ['0099_future'] }),
     publisher: OPERATOR,
     path: '/body/manifest/database/migrations/0',
-    message: /`001.sql`.*not in the bundle/,
+    message: /`0099_future` is not a migration of this server/,
   },
   {
-    rule: 'migrations are SQL',
-    change: (m) => (m.database = { migrations: ['faq.js'] }),
-    publisher: OPERATOR,
-    path: '/body/manifest/database/migrations/0',
-    message: /\.sql/,
+    rule: 'no SQL travels in a bundle',
+    change: (_m, f) => f.push(file('001.sql', 'drop table agencies;')),
+    path: '/body/files/001.sql',
+    message: /must be a `\.js` ES module/,
+  },
+  {
+    rule: 'schemas are self-contained',
+    change: (m) =>
+      (questions(m).schema = {
+        type: 'object',
+        $defs: { text: { type: 'string' } },
+        properties: { question: { $ref: '#/$defs/text' } },
+      }),
+    path: '/body/manifest/collections/questions/schema',
+    message: /references are not supported/,
+  },
+  {
+    rule: 'patterns run on RE2, which has no backreferences',
+    change: (m) =>
+      ((questions(m).schema.properties as Record<string, object>).question = { type: 'string', pattern: '^(a)\\1$' }),
+    path: '/body/manifest/collections/questions/schema',
+    message: /not a valid JSON Schema/,
   },
 
   // Versions.
@@ -445,7 +461,7 @@ const cases: Case[] = [
     rule: 'other file types are refused',
     change: (_m, f) => f.push(file('logo.png', 'png')),
     path: '/body/files/logo.png',
-    message: /file types/,
+    message: /must be a `\.js` ES module/,
   },
 ];
 
@@ -463,9 +479,9 @@ describe('manifest rules', () => {
     const manifest = validManifest();
     Object.assign(manifest, { id: 'faq', type: 'system', events: {}, api: { document: 'openapi.json' } });
     delete manifest.collections!.questions!.public;
-    manifest.database = { migrations: ['001.sql'] };
+    manifest.database = { migrations: ['0001_platform', '0002_modules'] };
     element(manifest).tag = 'dm-faq';
-    const files = [...validBundle(), file('openapi.json', '{}'), file('001.sql', 'create table t ();')];
+    const files = [...validBundle(), file('openapi.json', '{}')];
     expect(checkManifest(manifest, files, OPERATOR).issues).toEqual([]);
   });
 

@@ -7,6 +7,7 @@ import { pinoHttp } from 'pino-http';
 import { moduleDocs } from '../modules/docs.js';
 import { handlers } from '../platform/index.js';
 import { corsOnErrors, preflight } from './cors.js';
+import { bodyShape } from './body-shape.js';
 import { BODY_LIMIT, PUBLISH_BODY_LIMIT } from './limits.js';
 import { dispatcher } from './dispatch.js';
 import { errorHandler } from './errors.js';
@@ -90,6 +91,7 @@ export function createApp(options: AppOptions): { app: Express; lifecycle: Lifec
   // Publishing carries a module's bundle (the files' own limits are checked with the manifest).
   app.post('/v1/modules', express.json({ limit: PUBLISH_BODY_LIMIT, type: json }));
   app.use(express.json({ limit: BODY_LIMIT, type: json }));
+  app.use(bodyShape);
   app.use(
     OpenApiValidator.middleware({
       apiSpec: structuredClone(spec) as never,

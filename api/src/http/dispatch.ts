@@ -42,18 +42,6 @@ function toJsonValue(value: unknown): unknown {
 const usesPublishableKey = (operation: OperationInfo) => operation.security.some((r) => 'publishableKey' in r);
 const usesBearer = (operation: OperationInfo) => operation.security.some((r) => 'bearer' in r);
 
-/** Where a string of the body holds a NUL character (no Postgres text can), as a JSON pointer. */
-function nulCharacterAt(value: unknown, at: string): string | null {
-  if (typeof value === 'string') return value.includes('\0') ? at : null;
-  if (value === null || typeof value !== 'object') return null;
-  for (const [key, inner] of Object.entries(value)) {
-    if (key.includes('\0')) return at;
-    const found = nulCharacterAt(inner, `${at}/${key.replace(/~/g, '~0').replace(/\//g, '~1')}`);
-    if (found) return found;
-  }
-  return null;
-}
-
 /**
  * Runs the operation the validator matched: one transaction per request — authentication, tenant,
  * idempotency, the handler — committed before the response is sent, so a client never sees a success
@@ -92,12 +80,6 @@ export function dispatcher(options: {
     if (unknown !== undefined) {
       throw badRequest('validation_failed', `Unknown query parameter '${unknown}'.`, [
         { path: `/query/${unknown}`, message: 'is not a parameter of this operation' },
-      ]);
-    }
-    const nul = nulCharacterAt(req.body, '/body');
-    if (nul) {
-      throw badRequest('validation_failed', `${nul} contains a NUL character (\\u0000), which is not allowed.`, [
-        { path: nul, message: 'must not contain a NUL character' },
       ]);
     }
     const idempotencyKey = operation.idempotent ? req.get('idempotency-key') : undefined;

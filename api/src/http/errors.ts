@@ -1,6 +1,6 @@
 import { STATUS_CODES } from 'node:http';
 import type { ErrorRequestHandler } from 'express';
-import { BODY_LIMIT } from './limits.js';
+import { BODY_LIMIT, PUBLISH_BODY_LIMIT } from './limits.js';
 import { Problem, problemBody } from './problem.js';
 
 interface ValidatorError {
@@ -17,7 +17,7 @@ const BODY_ERRORS: Record<string, () => Problem> = {
       413,
       'payload_too_large',
       'Payload too large',
-      `The body is larger than the ${BODY_LIMIT} this API accepts.`,
+      `The body is larger than this API accepts (${BODY_LIMIT}; ${PUBLISH_BODY_LIMIT} for publishing a module).`,
     ),
   'encoding.unsupported': () =>
     new Problem(415, 'unsupported_media_type', 'Unsupported media type', 'Send an uncompressed body.'),
@@ -31,6 +31,9 @@ const DATABASE_ERRORS: Record<string, () => Problem> = {
   '23505': () => new Problem(409, 'already_exists', 'Conflict', 'That already exists.'),
   // foreign_key_violation: the thing referred to is gone (or belongs to another tenant).
   '23503': () => new Problem(404, 'not_found', 'Not found', 'A resource this request refers to does not exist.'),
+  // invalid_datetime_format, datetime_field_overflow: a date or time from the request (a cursor) is impossible.
+  '22007': () => new Problem(400, 'invalid_cursor', 'Bad request', 'The cursor is not one this API returned.'),
+  '22008': () => new Problem(400, 'invalid_cursor', 'Bad request', 'The cursor is not one this API returned.'),
   // character_not_in_repertoire: a string with a NUL character, which a text column cannot hold.
   '22021': () =>
     new Problem(

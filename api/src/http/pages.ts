@@ -13,8 +13,10 @@ const manifestSchema = require.resolve('@dramac/openapi/dramac.module.schema.jso
 
 // Pages get a strict policy; the API reference needs inline styles (its UI framework sets them).
 const STRICT_CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'";
-const DOCS_CSP =
-  "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self' data:; object-src 'none'";
+// Its scripts come from /docs/ only: the same origin also serves published modules' bundles, which the
+// reference has no business running. (A path needs a full origin; this one is the request's own.)
+const docsCsp = (origin: string) =>
+  `default-src 'self'; script-src ${origin}/docs/; style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self' data:; object-src 'none'`;
 
 const DOCS_HTML = `<!doctype html>
 <html lang="en">
@@ -63,12 +65,15 @@ export function pages(options: {
   router.get('/schemas/dramac.module.json', (_req, res) => {
     res.type('application/schema+json').sendFile(manifestSchema, { maxAge: '1h' });
   });
-  router.get('/docs', (_req, res) => {
-    res.set('Content-Security-Policy', DOCS_CSP).type('html').send(DOCS_HTML);
+  router.get('/docs', (req, res) => {
+    res
+      .set('Content-Security-Policy', docsCsp(`${req.protocol}://${req.get('host')}`))
+      .type('html')
+      .send(DOCS_HTML);
   });
   router.get('/docs/init.js', async (_req, res) => {
     res
-      .set('Cache-Control', 'no-cache')
+      .set('Cache-Control', 'public, max-age=60')
       .type('js')
       .send(docsInit(await options.moduleSources()));
   });

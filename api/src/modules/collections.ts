@@ -2,9 +2,11 @@ import type { Knex } from 'knex';
 import { v7 as uuidv7 } from 'uuid';
 import { deleteRows } from '../db/delete.js';
 import type { Context, Handlers, Schemas } from '../http/operations.js';
+import { UUID } from '../http/pagination.js';
 import { badRequest, forbidden, notFound, Problem } from '../http/problem.js';
 import { recordValidator } from './json-schema.js';
-import { collectionTable, searchText, type CollectionDefinition } from './storage.js';
+import { RESERVED_FIELDS } from './manifest.js';
+import { collectionTable, searchText, tableExists, type CollectionDefinition } from './storage.js';
 
 type Manifest = Schemas['ModuleManifest'];
 type Item = Schemas['CollectionItem'];
@@ -16,8 +18,8 @@ type CollectionOperation =
   | 'updateCollectionItem'
   | 'deleteCollectionItem';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-const PLATFORM_FIELDS = ['id', 'site_id', 'created_at', 'updated_at'];
+/** A timestamp as Postgres prints it (microseconds kept: a cursor must not round between two records). */
+const TIMESTAMP = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d{1,6})?[+-]\d{2}(:\d{2})?$/;
 const ROW = ['id', 'site_id', 'data', 'created_at', 'updated_at'];
 
 /** One collection on one site, as the site's pinned version of the module declares it. */
@@ -42,13 +44,6 @@ interface Row {
 const invalidRecord = (detail: string, errors: { path: string; message: string }[]) =>
   new Problem(422, 'invalid_record', 'Invalid record', detail, errors);
 
-async function tableExists(tx: Knex.Transaction, table: string): Promise<boolean> {
-  const { rows } = (await tx.raw(`SELECT to_regclass(?) IS NOT NULL AS found`, [table])) as {
-    rows: { found: boolean }[];
-  };
-  return rows[0]?.found === true;
-}
-
 /**
  * Finds the collection for the site: the module must be installed (active) there, and its pinned version
  * must declare the collection. Visitors reach only widget modules' public collections.
@@ -68,18 +63,11 @@ async function resolve(
   const definition = manifest.collections?.[params.collection];
   if (!definition) throw notFound('collection');
   const visitor = principal.kind === 'publishable';
+  // Visitors never reach `manage` (the spec takes no publishable key for updates and deletes).
   if (visitor) {
-    const allowed =
-      manifest.type === 'widget' &&
-      (access === 'read' ? definition.public?.read : access === 'create' ? definition.public?.create : undefined)
-        ?.length;
-    if (!allowed) {
-      throw forbidden(
-        'not_public',
-        access === 'manage'
-          ? 'Visitors may not change records: use a secret key or a session.'
-          : `${params.moduleId} does not let visitors ${access} ${params.collection}.`,
-      );
+    const fields = access === 'create' ? definition.public?.create : definition.public?.read;
+    if (manifest.type !== 'widget' || !fields?.length) {
+      throw forbidden('not_public', `${params.moduleId} does not let visitors ${access} ${params.collection}.`);
     }
   }
   return {
@@ -110,7 +98,7 @@ async function resolveRecord(
 ): Promise<{ target: Target; row: Row }> {
   const { tx, principal, params } = ctx;
   const table = collectionTable(params.moduleId, params.collection);
-  if (!(await tableExists(tx, table))) throw notFound('collection');
+  if (!(await tableExists(tx, params.moduleId, params.collection))) throw notFound('collection');
   const query = tx(table).where({ id: params.itemId });
   if (access === 'manage') query.forUpdate();
   if (principal.kind === 'publishable') {
@@ -139,7 +127,7 @@ function toItem(target: Target, row: Row): Item {
 }
 
 function validate(target: Target, data: Data): Data {
-  const reserved = Object.keys(data).filter((field) => PLATFORM_FIELDS.includes(field));
+  const reserved = Object.keys(data).filter((field) => RESERVED_FIELDS.includes(field));
   if (reserved.length > 0) {
     throw invalidRecord(
       `${reserved.join(', ')} belong(s) to the platform.`,
@@ -217,10 +205,19 @@ export const collectionHandlers: Pick<Handlers, CollectionOperation> = {
       records.whereRaw(`data @> ?::jsonb`, [JSON.stringify({ [field]: filterValue(target, field, text) })]);
     }
     if (query.q !== undefined) {
-      if (!target.definition.search?.length) {
+      const search = target.definition.search ?? [];
+      if (search.length === 0) {
         throw badRequest('invalid_query', `${target.name} has no searchable fields.`, [
           { path: '/query/q', message: 'this collection declares no search fields' },
         ]);
+      }
+      // A match on a field visitors may not read would tell them what it holds.
+      const hidden = search.filter((field) => !target.definition.public?.read?.includes(field));
+      if (target.visitor && hidden.length > 0) {
+        throw forbidden(
+          'not_public',
+          `Searching ${target.name} looks in ${hidden.join(', ')}, which visitors may not read.`,
+        );
       }
       records.whereRaw(`search @@ websearch_to_tsquery('simple', ?)`, [query.q]);
     }
@@ -245,7 +242,8 @@ export const collectionHandlers: Pick<Handlers, CollectionOperation> = {
       const op = descending ? '<' : '>';
       if (!key) records.where('id', op, id);
       else if (timestamp) {
-        if (typeof value !== 'string' || Number.isNaN(Date.parse(value))) throw badCursor();
+        // An impossible date of the right shape (February 30th) is Postgres's to refuse: 400 as well.
+        if (typeof value !== 'string' || !TIMESTAMP.test(value)) throw badCursor();
         records.whereRaw(`(${key}, id) ${op} (?::timestamptz, ?)`, [value, id]);
       } else records.whereRaw(`(${key}, id) ${op} (?::jsonb, ?)`, [JSON.stringify(value ?? null), id]);
     }
@@ -255,13 +253,12 @@ export const collectionHandlers: Pick<Handlers, CollectionOperation> = {
     const limit = query.limit ?? 20;
     const rows = (await records
       .limit(limit + 1)
-      .select([...ROW, ...(key ? [tx.raw(`${key} AS sort_key`)] : [])])) as (Row & {
+      .select([...ROW, ...(key ? [tx.raw(`${timestamp ? `${key}::text` : key} AS sort_key`)] : [])])) as (Row & {
       sort_key?: unknown;
     })[];
     const page = rows.slice(0, limit);
     const last = page.at(-1);
-    const sortValue = (row: Row & { sort_key?: unknown }) =>
-      row.sort_key instanceof Date ? row.sort_key.toISOString() : (row.sort_key ?? null);
+    const sortValue = (row: Row & { sort_key?: unknown }) => row.sort_key ?? null;
     return {
       status: 200,
       body: {

@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import { Router } from 'express';
+import semver from 'semver';
 import { enterTenant, NO_TENANT } from '../db/tenant.js';
 import { notFound, Problem } from '../http/problem.js';
 import type { Schemas } from '../http/operations.js';
@@ -15,8 +16,6 @@ function readCatalog<T>(knex: Knex, read: (tx: Knex.Transaction) => Promise<T>):
   });
 }
 
-const SEMVER = /^\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$/;
-
 /**
  * Each module's generated API description, `/v1/m/{moduleId}/openapi.json` (the latest version, or
  * `?version=`), and the list of them the API reference at /docs shows beside the platform's.
@@ -25,7 +24,7 @@ export function moduleDocs(knex: Knex, publicUrl: string) {
   const router = Router();
   router.get('/v1/m/:moduleId/openapi.json', async (req, res) => {
     const version = typeof req.query.version === 'string' ? req.query.version : undefined;
-    if (version !== undefined && !SEMVER.test(version)) {
+    if (version !== undefined && (!semver.valid(version) || version.includes('+'))) {
       throw new Problem(400, 'validation_failed', 'Bad request', 'version must be a semantic version.', [
         { path: '/query/version', message: 'must be a semantic version' },
       ]);

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { lookup } from 'node:dns/promises';
+import type { LookupAddress, LookupOptions } from 'node:dns';
 import { BlockList, isIP } from 'node:net';
+import { Agent, request } from 'undici';
 import { Problem } from '../http/problem.js';
 
 /** What a module's vendor learns of a transition on a site. */
@@ -23,52 +25,75 @@ for (const [network, prefix] of [
   ['127.0.0.0', 8],
   ['169.254.0.0', 16],
   ['172.16.0.0', 12],
+  ['192.0.0.0', 24],
   ['192.168.0.0', 16],
+  ['198.18.0.0', 15],
+  ['224.0.0.0', 4],
+  ['240.0.0.0', 4],
 ] as const) {
   INTERNAL.addSubnet(network, prefix, 'ipv4');
 }
 for (const [network, prefix] of [
   ['::', 128],
   ['::1', 128],
+  ['64:ff9b::', 96],
   ['fc00::', 7],
   ['fe80::', 10],
+  ['ff00::', 8],
 ] as const) {
   INTERNAL.addSubnet(network, prefix, 'ipv6');
 }
 
-async function assertInternetAddress(url: URL): Promise<void> {
-  const host = url.hostname.replace(/^\[|\]$/g, '');
-  const addresses = isIP(host) ? [{ address: host, family: isIP(host) }] : await lookup(host, { all: true });
-  for (const { address, family } of addresses) {
-    if (INTERNAL.check(address, family === 6 ? 'ipv6' : 'ipv4')) {
-      throw new Error(`${url.hostname} resolves to an internal address`);
-    }
-  }
-}
+type LookupCallback = (error: Error | null, address: string | LookupAddress[], family?: number) => void;
 
 /**
- * POSTs the event to the hook: HTTPS to an internet address, within five seconds. `allowLocal` (the
- * HOOKS_ALLOW_LOCAL setting, for development and tests) also lets plain HTTP and local addresses through.
+ * Resolves a hook's host for the connection itself and refuses internal addresses there: checking first
+ * and connecting later would let a name that resolves differently the second time (DNS rebinding) through.
+ */
+export function internetOnlyLookup(hostname: string, options: LookupOptions, callback: LookupCallback): void {
+  lookup(hostname, { ...options, all: true }).then(
+    (addresses) => {
+      const internal = addresses.find(({ address, family }) => INTERNAL.check(address, family === 6 ? 'ipv6' : 'ipv4'));
+      if (internal) callback(new Error('the hook resolves to an internal address'), []);
+      else if (options.all) callback(null, addresses);
+      else callback(null, addresses[0]!.address, addresses[0]!.family);
+    },
+    (error: Error) => callback(error, []),
+  );
+}
+
+const internetOnly = new Agent({ connect: { lookup: internetOnlyLookup } });
+
+/**
+ * POSTs the event to the hook: HTTPS to an internet address, within five seconds, following no redirect.
+ * `allowLocal` (the HOOKS_ALLOW_LOCAL setting, for development and tests) lets plain HTTP and local
+ * addresses through. The answer's body is never passed on: the caller learns the status and no more.
  */
 async function deliver(url: string, event: HookEvent, allowLocal: boolean): Promise<string | null> {
+  let target: URL;
   try {
-    const target = new URL(url);
-    if (!allowLocal) {
-      if (target.protocol !== 'https:') return 'hooks must use HTTPS';
-      await assertInternetAddress(target);
-    }
-    const response = await fetch(target, {
+    target = new URL(url);
+  } catch {
+    return 'its URL is not valid';
+  }
+  if (!allowLocal) {
+    if (target.protocol !== 'https:') return 'hooks must use HTTPS';
+    if (isIP(target.hostname.replace(/^\[|\]$/g, ''))) return 'hooks must name a host, not an address';
+  }
+  try {
+    const response = await request(target, {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'user-agent': 'Dramac-Hooks/1', 'dramac-event': event.event },
       body: JSON.stringify({ id: randomUUID(), ...event, sent_at: new Date().toISOString() }),
-      redirect: 'error',
+      dispatcher: allowLocal ? undefined : internetOnly,
+      headersTimeout: TIMEOUT_MS,
+      bodyTimeout: TIMEOUT_MS,
       signal: AbortSignal.timeout(TIMEOUT_MS),
     });
-    if (response.ok) return null;
-    const text = (await response.text().catch(() => '')).replace(/\s+/g, ' ').slice(0, 300);
-    return `it answered ${response.status}${text ? `: ${text}` : ''}`;
-  } catch (error) {
-    return `it could not be reached (${error instanceof Error ? error.message : String(error)})`;
+    await response.body.dump();
+    return response.statusCode >= 200 && response.statusCode < 300 ? null : `it answered ${response.statusCode}`;
+  } catch {
+    return 'it could not be reached';
   }
 }
 

@@ -15,7 +15,7 @@ import { conflict, forbidden, notFound, Problem } from '../http/problem.js';
 import { recordValidator } from './json-schema.js';
 import { askHook, notifyHook, type HookEvent } from './hooks.js';
 import { findVersion } from './registry.js';
-import { collectionTable, provisionModule, searchText } from './storage.js';
+import { collectionTable, searchText } from './storage.js';
 
 type Manifest = Schemas['ModuleManifest'];
 type Settings = Schemas['InstallSettings'];
@@ -128,40 +128,75 @@ async function assertDependencies(tx: Knex.Transaction, siteId: string, manifest
   }
 }
 
+const MIGRATION_BATCH = 500;
+const MAX_REFUSALS = 20;
+
 /**
- * Brings the site's records up to a new version's schemas: each is validated (defaults filled in) and
- * rewritten when that changed it. One refused record fails the whole upgrade — and so, in the request's
- * transaction, leaves the old version and every record as they were.
+ * Brings the site's records up to a new version's schemas, a batch at a time: each is validated (defaults
+ * filled in) and written back only when that changed it. One refused record fails the whole upgrade — and
+ * so, in the request's transaction, leaves the old version and every record as they were.
  */
 async function migrateRecords(tx: Knex.Transaction, siteId: string, manifest: Manifest) {
   const refused: { path: string; message: string }[] = [];
   for (const [name, definition] of Object.entries(manifest.collections ?? {})) {
     const validate = recordValidator(`${manifest.id}@${manifest.version}/${name}`, definition.schema);
     const table = collectionTable(manifest.id, name);
-    const rows = (await tx(table).where({ site_id: siteId }).select('id', 'data')) as {
-      id: string;
-      data: Record<string, unknown>;
-    }[];
-    for (const row of rows) {
-      const result = validate(row.data);
-      if (!result.valid) {
-        refused.push(
-          ...result.issues.map((issue) => ({ path: `/${name}/${row.id}${issue.path}`, message: issue.message })),
-        );
-        if (refused.length >= 20) break;
-        continue;
+    for (let after = ''; refused.length < MAX_REFUSALS;) {
+      const rows = (await tx(table)
+        .where({ site_id: siteId })
+        .modify((query) => after && query.where('id', '>', after))
+        .orderBy('id')
+        .limit(MIGRATION_BATCH)
+        .select('id', 'data')) as { id: string; data: Record<string, unknown> }[];
+      if (rows.length === 0) break;
+      after = rows.at(-1)!.id;
+      for (const row of rows) {
+        const result = validate(row.data);
+        if (!result.valid) {
+          refused.push(
+            ...result.issues.map((issue) => ({ path: `/${name}/${row.id}${issue.path}`, message: issue.message })),
+          );
+          continue;
+        }
+        const data = result.value as Record<string, unknown>;
+        if (JSON.stringify(data) === JSON.stringify(row.data)) continue;
+        await tx(table)
+          .where({ id: row.id })
+          .update({ data, search: tx.raw(`to_tsvector('simple', ?)`, [searchText(definition, data)]) });
       }
-      const data = result.value as Record<string, unknown>;
-      await tx(table)
-        .where({ id: row.id })
-        .update({ data, search: tx.raw(`to_tsvector('simple', ?)`, [searchText(definition, data)]) });
     }
   }
   if (refused.length > 0) {
     throw unprocessable(
       'upgrade_failed',
-      `${refused.length >= 20 ? 'At least 20' : refused.length} existing record(s) do not match ${manifest.id}@${manifest.version}; nothing was changed.`,
-      refused,
+      `${refused.length >= MAX_REFUSALS ? `At least ${MAX_REFUSALS}` : refused.length} existing record(s) do not match ${manifest.id}@${manifest.version}; nothing was changed.`,
+      refused.slice(0, MAX_REFUSALS),
+    );
+  }
+}
+
+/** The site's active installs that depend on the module, with the versions of it they accept. */
+async function dependentsOf(tx: Knex.Transaction, siteId: string, moduleId: string) {
+  const rows = (await tx('installs as i')
+    .join('module_versions as v', { 'v.module_id': 'i.module_id', 'v.version': 'i.version' })
+    .where({ 'i.site_id': siteId, 'i.status': 'active' })
+    .whereRaw(`jsonb_exists(v.manifest -> 'dependencies', ?)`, [moduleId])
+    .select('i.module_id', 'v.manifest')) as { module_id: string; manifest: Manifest }[];
+  return rows.map((row) => ({ moduleId: row.module_id, range: row.manifest.dependencies![moduleId]! }));
+}
+
+/** Refuses to move a module to a version (or, with `null`, off the site) that modules depending on it refuse. */
+async function assertDependentsAccept(tx: Knex.Transaction, siteId: string, moduleId: string, version: string | null) {
+  const refusing = (await dependentsOf(tx, siteId, moduleId)).filter(
+    (dependent) => version === null || !semver.satisfies(version, dependent.range),
+  );
+  if (refusing.length > 0) {
+    const names = refusing.map((dependent) => `${dependent.moduleId} (${moduleId} ${dependent.range})`).join(', ');
+    throw conflict(
+      'required_by',
+      version === null
+        ? `${names} depend(s) on ${moduleId}: uninstall them first.`
+        : `${names} depend(s) on ${moduleId} and do(es) not accept ${version}.`,
     );
   }
 }
@@ -174,13 +209,15 @@ async function migrateRecords(tx: Knex.Transaction, siteId: string, manifest: Ma
 async function askPreHook(
   input: PrepareInput<'installModule' | 'upgradeInstall'>,
   find: (tx: Knex.Transaction) => Promise<{ url: string | undefined; event: HookEvent } | null>,
-): Promise<void> {
+): Promise<string | null> {
   const { knex, principal, allowLocalHooks } = input;
   const hook = await knex.transaction(async (tx) => {
     await enterTenant(tx, { agencyId: principal.agencyId, clientId: principal.clientId });
     return find(tx);
   });
   if (hook) await askHook(hook.url, hook.event, allowLocalHooks);
+  // The version the hook was asked about is the one installed, even if a newer one is published meanwhile.
+  return hook?.event.to_version ?? null;
 }
 
 /** Tells the module's vendor about a transition once it has committed. */
@@ -194,6 +231,17 @@ function tellVendor(
       ctx.request.log.warn({ hook: event.event, module: event.module_id }, `lifecycle hook not delivered: ${reason}`),
     ),
   );
+}
+
+/** A version's data can go back as far as its `database.rollback_floor` says, and no further. */
+async function assertRollbackFloor(tx: Knex.Transaction, moduleId: string, from: string, to: string) {
+  const floor = (await findVersion(tx, moduleId, from))!.manifest.database?.rollback_floor;
+  if (floor && semver.lt(to, floor)) {
+    throw conflict(
+      'rollback_refused',
+      `${moduleId}@${from} cannot go back below ${floor} (its data would not be readable there).`,
+    );
+  }
 }
 
 const retentionOf = (manifest: Manifest) => manifest.lifecycle?.uninstall?.retention_days ?? DEFAULT_RETENTION_DAYS;
@@ -240,10 +288,10 @@ export const installHandlers: Pick<
           },
         };
       }),
-    async (ctx) => {
+    async (ctx, asked) => {
       const { tx, principal, params, body } = ctx;
       const site = await findSite(tx, params.siteId);
-      const version = await findVersion(tx, body.module_id, body.version ?? 'latest');
+      const version = await findVersion(tx, body.module_id, body.version ?? asked ?? 'latest');
       if (!version) throw notFound(body.version ? 'module version' : 'module');
       const { manifest } = version;
       if (manifest.type === 'system' && !principal.operator) {
@@ -258,7 +306,6 @@ export const installHandlers: Pick<
       if (existing?.status === 'active') {
         throw conflict('already_installed', `${manifest.id} is installed on this site already (${existing.version}).`);
       }
-      await provisionModule(tx, version);
       const fields = {
         version: manifest.version,
         previous_version: null,
@@ -277,9 +324,11 @@ export const installHandlers: Pick<
             .insert({ id: uuidv7(), agency_id: site.agency_id, site_id: site.id, module_id: manifest.id, ...fields })
             .returning([...INSTALL, 'agency_id']);
       // Back within the retention period at a newer version: the kept records are upgraded like on upgrade.
-      // At the same or an older version they stay as they are, like on rollback.
+      // At an older one they stay as they are, as on rollback — as far back as the data allows.
       if (existing?.status === 'uninstalled' && semver.gt(manifest.version, existing.version)) {
         await migrateRecords(tx, site.id, manifest);
+      } else if (existing?.status === 'uninstalled' && semver.lt(manifest.version, existing.version)) {
+        await assertRollbackFloor(tx, manifest.id, existing.version, manifest.version);
       }
       await record(
         tx,
@@ -333,18 +382,24 @@ export const installHandlers: Pick<
           },
         };
       }),
-    async (ctx) => {
+    async (ctx, asked) => {
       const { tx, principal, params, body } = ctx;
       const install = await findActiveInstall(tx, params.siteId, params.moduleId);
-      const target = await findVersion(tx, install.module_id, body?.version ?? 'latest');
+      const target = await findVersion(tx, install.module_id, body?.version ?? asked ?? 'latest');
       if (!target) throw notFound('module version');
       if (!semver.gt(target.version, install.version)) {
         throw conflict('not_newer', `${install.module_id} is at ${install.version}; ${target.version} is not newer.`);
       }
       const { manifest } = target;
       await assertDependencies(tx, install.site_id, manifest);
-      const settings = resolveSettings(manifest, install.settings, '/settings');
-      await provisionModule(tx, target);
+      await assertDependentsAccept(tx, install.site_id, manifest.id, manifest.version);
+      // Settings of elements the new version no longer has go with them.
+      const kept = Object.fromEntries(
+        Object.entries(install.settings as Settings).filter(([tag]) =>
+          (manifest.elements ?? []).some((element) => element.tag === tag),
+        ),
+      );
+      const settings = resolveSettings(manifest, kept, '/settings');
       await migrateRecords(tx, install.site_id, manifest);
       const [updated] = await tx('installs')
         .where({ id: install.id })
@@ -373,14 +428,8 @@ export const installHandlers: Pick<
     if (!install.previous_version) {
       throw conflict('nothing_to_roll_back', `${install.module_id} has not been upgraded since it was installed.`);
     }
-    const current = (await findVersion(tx, install.module_id, install.version))!;
-    const floor = current.manifest.database?.rollback_floor;
-    if (floor && semver.lt(install.previous_version, floor)) {
-      throw conflict(
-        'rollback_refused',
-        `${install.module_id}@${install.version} cannot roll back below ${floor} (its data would not be readable there).`,
-      );
-    }
+    await assertRollbackFloor(tx, install.module_id, install.version, install.previous_version);
+    await assertDependentsAccept(tx, install.site_id, install.module_id, install.previous_version);
     // The settings the previous version ran with come back with it; the records stay as they are.
     const [updated] = await tx('installs')
       .where({ id: install.id })
@@ -399,17 +448,7 @@ export const installHandlers: Pick<
   async uninstallModule(ctx) {
     const { tx, principal, params, query } = ctx;
     const install = await findActiveInstall(tx, params.siteId, params.moduleId);
-    const dependents = (await tx('installs as i')
-      .join('module_versions as v', { 'v.module_id': 'i.module_id', 'v.version': 'i.version' })
-      .where({ 'i.site_id': install.site_id, 'i.status': 'active' })
-      .whereRaw(`jsonb_exists(v.manifest -> 'dependencies', ?)`, [install.module_id])
-      .select('i.module_id')) as { module_id: string }[];
-    if (dependents.length > 0) {
-      throw conflict(
-        'required_by',
-        `${dependents.map((d) => d.module_id).join(', ')} depend(s) on ${install.module_id}: uninstall them first.`,
-      );
-    }
+    await assertDependentsAccept(tx, install.site_id, install.module_id, null);
     const version = (await findVersion(tx, install.module_id, install.version))!;
     const days = query.retention_days ?? retentionOf(version.manifest);
     const [updated] = await tx('installs')

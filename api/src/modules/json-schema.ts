@@ -4,6 +4,7 @@
  */
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
 import formats from 'ajv-formats';
+import { RE2 } from 're2-wasm';
 
 export interface SchemaIssue {
   path: string;
@@ -13,7 +14,17 @@ export interface SchemaIssue {
 export type Validation = { valid: true; value: unknown } | { valid: false; issues: SchemaIssue[] };
 export type Validate = (data: unknown) => Validation;
 
-const ajv = new Ajv2020({ strict: true, allErrors: true, useDefaults: true });
+/**
+ * Schemas come from any publisher and records from any visitor: `pattern`s run on RE2, whose time is linear
+ * in the input, so no pattern can stall the server (backreferences and lookarounds are refused with it).
+ */
+const re2 = Object.assign(
+  (pattern: string, flags: string) => new RE2(pattern, flags.includes('u') ? flags : `${flags}u`),
+  {
+    code: 'RE2',
+  },
+);
+const ajv = new Ajv2020({ strict: true, allErrors: true, useDefaults: true, code: { regExp: re2 } });
 // ajv-formats is CommonJS; its plugin is also its own `.default`, which is what TypeScript sees here.
 formats.default(ajv);
 
@@ -26,8 +37,21 @@ function compile(schema: object): ValidateFunction {
   }
 }
 
+/** Where a schema refers elsewhere (`$ref`), as a JSON pointer: module schemas must be self-contained. */
+function referenceIn(schema: unknown, at = ''): string | null {
+  if (schema === null || typeof schema !== 'object') return null;
+  for (const [key, value] of Object.entries(schema)) {
+    if (key === '$ref' || key === '$dynamicRef') return `${at}/${key}`;
+    const found = referenceIn(value, `${at}/${key}`);
+    if (found) return found;
+  }
+  return null;
+}
+
 /** Compiles `schema` for a one-off check (publishing): its validator, or why it does not compile. */
 export function compileSchema(schema: object, at = ''): { validate: Validate } | { error: string } {
+  const reference = referenceIn(schema);
+  if (reference) return { error: `${reference}: references are not supported; write the schema out in full` };
   try {
     return { validate: validator(compile(schema), at) };
   } catch (error) {

@@ -7,6 +7,7 @@ import { parse } from 'acorn';
 import { createRequire } from 'node:module';
 import semver from 'semver';
 import type { Schemas } from '../http/operations.js';
+import { migrationNames } from '../db/migrations/index.js';
 import { compileSchema, type SchemaIssue } from './json-schema.js';
 
 export type Manifest = Schemas['ModuleManifest'];
@@ -43,9 +44,13 @@ export interface ManifestCheck {
 
 export const MAX_FILE_BYTES = 512 * 1024;
 export const MAX_BUNDLE_BYTES = 2 * 1024 * 1024;
-const FILE_TYPES = ['.js', '.sql', '.json', '.css', '.yaml'];
+/** Bundles hold ES modules; a first-party module's API document may be JSON or YAML. */
+const FILE_TYPES = ['.js', '.json', '.yaml'];
 /** The columns the platform adds to every collection record. */
 export const RESERVED_FIELDS = ['id', 'site_id', 'created_at', 'updated_at'];
+
+/** First-party ids are bare words; third-party ones `vendor.name`. */
+export const isFirstParty = (moduleId: string) => !moduleId.includes('.');
 const THING_VERB = /^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$/;
 
 const at = (...tokens: (string | number)[]) =>
@@ -67,7 +72,7 @@ export function checkManifest(
   };
 
   // Naming: bare ids, `dm-` tags and the `dm` vendor are first-party.
-  const firstParty = !manifest.id.includes('.');
+  const firstParty = isFirstParty(manifest.id);
   const vendor = manifest.id.split('.')[0] ?? manifest.id;
   if (firstParty) {
     operatorOnly(
@@ -120,13 +125,14 @@ export function checkManifest(
     else if (!semver.validRange(range)) report(field('dependencies', id), `\`${range}\` is not a semver range`);
   }
 
+  // A first-party module's tables come with the server, from its own migrations: none travel over HTTP.
   const database = manifest.database ?? {};
   if (database.migrations) {
     operatorOnly(field('database', 'migrations'), 'are for first-party modules only: declare `collections` instead');
-    database.migrations.forEach((path, index) => {
-      if (!path.endsWith('.sql')) report(field('database', 'migrations', index), 'must be a `.sql` file');
-      else if (!bundle.has(path)) {
-        report(field('database', 'migrations', index), `names \`${path}\`, which is not in the bundle`);
+    const known = migrationNames();
+    database.migrations.forEach((name, index) => {
+      if (!known.includes(name)) {
+        report(field('database', 'migrations', index), `\`${name}\` is not a migration of this server`);
       }
     });
   }
@@ -168,7 +174,7 @@ export function checkManifest(
     report(field('locales', 'default'), `\`${locales.default}\` must be one of \`supported\``);
   }
 
-  checkBundle(files, report, (path, message) => tooLarge.push({ path, message }));
+  checkBundle(files, manifest.api?.document, report, (path, message) => tooLarge.push({ path, message }));
   return { issues, tooLarge };
 }
 
@@ -248,14 +254,15 @@ function hookUrls(manifest: Manifest): [string[], string][] {
   return urls;
 }
 
-function checkBundle(files: BundleFile[], report: Report, reportTooLarge: Report) {
+function checkBundle(files: BundleFile[], apiDocument: string | undefined, report: Report, reportTooLarge: Report) {
   let total = 0;
   for (const file of files) {
     const path = at('files', file.path);
     total += file.content.length;
     const type = FILE_TYPES.find((extension) => file.path.endsWith(extension));
-    if (!type) report(path, `is not one of the bundle's file types (${FILE_TYPES.join(', ')})`);
-    else if (file.content.length > MAX_FILE_BYTES) {
+    if (!type || (type !== '.js' && file.path !== apiDocument)) {
+      report(path, 'must be a `.js` ES module (or the `api` document, JSON or YAML)');
+    } else if (file.content.length > MAX_FILE_BYTES) {
       reportTooLarge(path, `is ${file.content.length} bytes; a file may have at most ${MAX_FILE_BYTES}`);
     } else if (type === '.js') {
       const problem = esModuleProblem(file.content.toString('utf8'));

@@ -6,30 +6,33 @@ import { purgeSiteData } from './storage.js';
  * Purges the data of installs whose retention period has ended. A platform job, not a request: it runs
  * as the schema owner across tenants, one install per transaction, and records each purge.
  */
-export async function purgeExpiredInstalls(knex: Knex): Promise<number> {
+export async function purgeExpiredInstalls(knex: Knex, onError: (error: unknown) => void): Promise<number> {
   const due = (await knex('installs')
     .where({ status: 'uninstalled' })
     .where('purge_after', '<=', knex.fn.now())
     .select('id')) as { id: string }[];
   let purged = 0;
   for (const { id } of due) {
-    await knex.transaction(async (tx) => {
-      const install = await tx('installs').where({ id, status: 'uninstalled' }).forUpdate().first();
-      if (!install) return; // reinstalled meanwhile
-      await purgeSiteData(tx, install.module_id, install.site_id);
-      await tx('installs').where({ id }).update({ status: 'purged', settings: {}, updated_at: tx.fn.now() });
-      await tx('install_events').insert({
-        id: uuidv7(),
-        agency_id: install.agency_id,
-        site_id: install.site_id,
-        install_id: id,
-        action: 'purge',
-        from_version: install.version,
-        to_version: null,
-        actor_kind: 'system',
-      });
-      purged += 1;
-    });
+    // One install that cannot be purged must not keep the others' data past their time.
+    await knex
+      .transaction(async (tx) => {
+        const install = await tx('installs').where({ id, status: 'uninstalled' }).forUpdate().first();
+        if (!install) return; // reinstalled meanwhile
+        await purgeSiteData(tx, install.module_id, install.site_id);
+        await tx('installs').where({ id }).update({ status: 'purged', settings: {}, updated_at: tx.fn.now() });
+        await tx('install_events').insert({
+          id: uuidv7(),
+          agency_id: install.agency_id,
+          site_id: install.site_id,
+          install_id: id,
+          action: 'purge',
+          from_version: install.version,
+          to_version: null,
+          actor_kind: 'system',
+        });
+        purged += 1;
+      })
+      .catch(onError);
   }
   return purged;
 }
@@ -40,7 +43,7 @@ const PURGE_INTERVAL_MS = 60 * 60 * 1000;
 export function schedulePurges(knex: Knex, onError: (error: unknown) => void): () => Promise<void> {
   let running: Promise<unknown> = Promise.resolve();
   const sweep = () => {
-    running = purgeExpiredInstalls(knex).catch(onError);
+    running = purgeExpiredInstalls(knex, onError).catch(onError);
   };
   sweep();
   const timer = setInterval(sweep, PURGE_INTERVAL_MS).unref();

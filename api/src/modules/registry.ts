@@ -2,10 +2,11 @@ import { createHash } from 'node:crypto';
 import type { Knex } from 'knex';
 import semver from 'semver';
 import { withPreparation, type Handlers, type Principal, type Schemas } from '../http/operations.js';
+import { notModified } from '../http/etag.js';
 import { paginate } from '../http/pagination.js';
-import { conflict, forbidden, notFound, Problem } from '../http/problem.js';
-import { checkManifest, type BundleFile } from './manifest.js';
-import { schemaOf } from './storage.js';
+import { conflict, notFound, Problem } from '../http/problem.js';
+import { checkManifest, isFirstParty, type BundleFile } from './manifest.js';
+import { provisionCollections, schemaOf } from './storage.js';
 
 type Manifest = Schemas['ModuleManifest'];
 type ModuleVersion = Schemas['ModuleVersion'];
@@ -17,8 +18,6 @@ export interface StoredFile {
   integrity: string;
   size: number;
 }
-
-export const isFirstParty = (moduleId: string) => !moduleId.includes('.');
 
 /** Where a bundle file is served: by content, so its URL never changes meaning. */
 export const bundleUrl = (publicUrl: string, sha256: string) => `${publicUrl}/v1/bundles/${sha256}.js`;
@@ -111,13 +110,9 @@ function prepareUpload(body: Schemas['ModulePublish'], principal: Principal, all
  * Claims the id's namespace for the publisher, or checks it is theirs: first-party ids are the operator's,
  * `vendor.name` ids the agency that first published under `vendor`.
  */
-async function claimNamespace(tx: Knex.Transaction, moduleId: string, principal: Principal, agencyId: string) {
-  if (isFirstParty(moduleId)) {
-    if (!principal.operator) {
-      throw forbidden('operator_only', `${moduleId} is a first-party id: only the platform operator publishes those.`);
-    }
-    return;
-  }
+async function claimNamespace(tx: Knex.Transaction, moduleId: string, agencyId: string) {
+  // checkManifest let a first-party id through for the operator only (and row-level security agrees).
+  if (isFirstParty(moduleId)) return;
   const namespace = moduleId.split('.')[0]!;
   const owner = await tx('module_namespaces').where({ namespace }).first('owner_agency_id');
   if (!owner) {
@@ -129,6 +124,36 @@ async function claimNamespace(tx: Knex.Transaction, moduleId: string, principal:
     );
   }
 }
+
+/**
+ * Registers the element tags for the module; one registered to another module refuses the publish. The
+ * insert comes first, so that of two publishes racing for a tag the second sees the first's row.
+ */
+async function registerTags(tx: Knex.Transaction, moduleId: string, tags: string[]) {
+  if (tags.length === 0) return;
+  await tx('module_tags')
+    .insert(tags.map((tag) => ({ tag, module_id: moduleId })))
+    .onConflict('tag')
+    .ignore();
+  const taken = await tx('module_tags').whereIn('tag', tags).whereNot({ module_id: moduleId }).first();
+  if (taken) {
+    throw new Problem(409, 'tag_taken', 'Conflict', `The element tag <${taken.tag}> belongs to another module.`, [
+      {
+        path: `/body/manifest/elements/${tags.indexOf(taken.tag)}/tag`,
+        message: `is registered to ${taken.module_id}`,
+      },
+    ]);
+  }
+}
+
+/** Whether `candidate` becomes the latest version over `current`: releases win over prereleases. */
+function supersedes(candidate: string, current: string): boolean {
+  const prerelease = (version: string) => semver.prerelease(version) !== null;
+  if (prerelease(candidate) !== prerelease(current)) return !prerelease(candidate);
+  return semver.gt(candidate, current);
+}
+
+const JAVASCRIPT = 'text/javascript; charset=utf-8';
 
 export const registryHandlers: Pick<
   Handlers,
@@ -174,7 +199,7 @@ export const registryHandlers: Pick<
     async ({ tx, agencyId, principal, body, publicUrl }, { files }) => {
       const { manifest } = body;
       const moduleId = manifest.id;
-      await claimNamespace(tx, moduleId, principal, agencyId);
+      await claimNamespace(tx, moduleId, agencyId);
 
       const existing = await tx('modules').where({ id: moduleId }).forUpdate().first();
       if (existing) {
@@ -202,22 +227,8 @@ export const registryHandlers: Pick<
         }
       }
 
-      const tags = (manifest.elements ?? []).map((element) => element.tag);
-      const owners =
-        tags.length > 0 ? await tx('module_tags').whereIn('tag', tags).whereNot({ module_id: moduleId }) : [];
-      if (owners.length > 0) {
-        const index = tags.indexOf(owners[0].tag);
-        throw new Problem(
-          409,
-          'tag_taken',
-          'Conflict',
-          `The element tag <${owners[0].tag}> belongs to another module.`,
-          [{ path: `/body/manifest/elements/${index}/tag`, message: `is registered to ${owners[0].module_id}` }],
-        );
-      }
-
       const latest =
-        existing && semver.gt(existing.latest_version, manifest.version) ? existing.latest_version : manifest.version;
+        existing && !supersedes(manifest.version, existing.latest_version) ? existing.latest_version : manifest.version;
       const listing = {
         type: manifest.type,
         name: latest === manifest.version ? manifest.name : existing.name,
@@ -236,14 +247,21 @@ export const registryHandlers: Pick<
           owner_agency_id: isFirstParty(moduleId) ? null : agencyId,
           ...listing,
         });
-      if (tags.length > 0) {
-        await tx('module_tags')
-          .insert(tags.map((tag) => ({ tag, module_id: moduleId })))
-          .onConflict('tag')
-          .ignore();
-      }
+      await registerTags(
+        tx,
+        moduleId,
+        (manifest.elements ?? []).map((element) => element.tag),
+      );
       await tx('bundle_files')
-        .insert(files.map(({ sha256, integrity, size, content }) => ({ sha256, integrity, size, content })))
+        .insert(
+          files.map(({ path, sha256, integrity, size, content }) => ({
+            sha256,
+            integrity,
+            size,
+            content,
+            media_type: path.endsWith('.js') ? JAVASCRIPT : 'application/octet-stream',
+          })),
+        )
         .onConflict('sha256')
         .ignore();
       const stored: StoredFile[] = files.map(({ path, sha256, integrity, size }) => ({
@@ -263,6 +281,7 @@ export const registryHandlers: Pick<
           published_by_credential: principal.credentialId,
         })
         .returning(['module_id', 'version', 'manifest', 'files', 'published_at']);
+      await provisionCollections(tx, manifest);
       return { status: 201, body: toVersion(publicUrl, row as VersionRow) };
     },
   ),
@@ -277,16 +296,19 @@ export const registryHandlers: Pick<
       'Access-Control-Allow-Origin': '*',
       'Cross-Origin-Resource-Policy': 'cross-origin',
     };
-    if (request.get('if-none-match') === etag) {
-      if (!(await tx('bundle_files').where({ sha256 }).first('sha256'))) throw notFound('bundle file');
+    if (notModified(request, etag)) {
+      if (!(await tx('bundle_files').where({ sha256, media_type: JAVASCRIPT }).first('sha256'))) {
+        throw notFound('bundle file');
+      }
       return { status: 304, headers };
     }
-    const file = await tx('bundle_files').where({ sha256 }).first('content');
+    // Only a bundle's scripts are served; a first-party module's API document stays in the registry.
+    const file = await tx('bundle_files').where({ sha256, media_type: JAVASCRIPT }).first('content');
     if (!file) throw notFound('bundle file');
     return {
       status: 200,
       headers,
-      file: { type: 'text/javascript; charset=utf-8', content: Buffer.from(file.content as Uint8Array) },
+      file: { type: JAVASCRIPT, content: Buffer.from(file.content as Uint8Array) },
     };
   },
 };

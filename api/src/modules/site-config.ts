@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Handlers, Schemas } from '../http/operations.js';
+import { notModified } from '../http/etag.js';
 import { notFound } from '../http/problem.js';
 import { bundleUrl, type StoredFile } from './registry.js';
 
@@ -17,6 +18,8 @@ export const siteConfigHandlers: Pick<Handlers, 'getSiteConfig' | 'getSiteTheme'
     const installs = (await tx('installs as i')
       .join('module_versions as v', { 'v.module_id': 'i.module_id', 'v.version': 'i.version' })
       .where({ 'i.site_id': site.id, 'i.status': 'active' })
+      // Widgets render for visitors; other modules' settings are not the public's to read.
+      .whereRaw(`v.manifest ->> 'type' = 'widget'`)
       .orderBy('i.id')
       .select('i.module_id', 'i.version', 'i.settings', 'v.manifest', 'v.files')) as {
       module_id: string;
@@ -41,7 +44,7 @@ export const siteConfigHandlers: Pick<Handlers, 'getSiteConfig' | 'getSiteTheme'
     };
     const etag = `"${createHash('sha256').update(JSON.stringify(body)).digest('base64url')}"`;
     const headers = { ETag: etag, 'Cache-Control': 'no-cache' };
-    if (request.get('if-none-match') === etag) return { status: 304, headers };
+    if (notModified(request, etag)) return { status: 304, headers };
     return { status: 200, headers, body };
   },
 

@@ -1,8 +1,7 @@
+import { createHash } from 'node:crypto';
 import type { Knex } from 'knex';
 import { APP_ROLE } from '../db/migrations/sql.js';
 import type { Schemas } from '../http/operations.js';
-import { Problem } from '../http/problem.js';
-import type { StoredFile } from './registry.js';
 
 type Manifest = Schemas['ModuleManifest'];
 export type CollectionDefinition = Schemas['ModuleCollection'];
@@ -23,32 +22,42 @@ export function collectionTable(moduleId: string, collection: string): string {
 
 const quoted = (identifier: string) => `"${identifier.replace(/"/g, '""')}"`;
 
-/** The per-field index behind `filter` and `sort`: a site's records ordered by the field, then by id. */
-const fieldIndex = (schema: string, collection: string, field: string) =>
-  `CREATE INDEX IF NOT EXISTS ${quoted(`${collection}__${field}`)} ON ${quoted(schema)}.${quoted(collection)}
-     (site_id, coalesce(data -> '${field.replace(/'/g, "''")}', 'null'::jsonb), id)`;
+/** Whether the collection's table exists (an index of the same name does not count). */
+export async function tableExists(tx: Knex.Transaction, moduleId: string, collection: string): Promise<boolean> {
+  const { rows } = (await tx.raw(`SELECT 1 FROM pg_tables WHERE schemaname = ? AND tablename = ?`, [
+    schemaOf(moduleId),
+    collection,
+  ])) as { rows: unknown[] };
+  return rows.length > 0;
+}
 
 /**
- * Creates what a module version needs in the database — its schema; its collections' tables, indexes and
- * row-level security; a first-party module's migrations — inside the request's transaction, so a failed
- * install or upgrade leaves no trace. Collections are `IF NOT EXISTS`: versions only add. This runs as the
- * schema owner (the role the server connects as); the transaction returns to the application role after.
+ * The per-field index behind `filter` and `sort`: a site's records ordered by the field, then by id. Named
+ * by a hash of the field, so that no field name, however long, makes two indexes' names meet.
  */
-export async function provisionModule(tx: Knex.Transaction, version: { manifest: Manifest; files: StoredFile[] }) {
-  const { manifest } = version;
+function fieldIndex(schema: string, collection: string, field: string) {
+  const name = `${collection}__f_${createHash('sha256').update(field).digest('hex').slice(0, 16)}`;
+  return `CREATE INDEX IF NOT EXISTS ${quoted(name)} ON ${quoted(schema)}.${quoted(collection)}
+     (site_id, coalesce(data -> '${field.replace(/'/g, "''")}', 'null'::jsonb), id)`;
+}
+
+/**
+ * Creates what a module version's collections need — the module's schema, its tables, indexes and
+ * row-level security — when the version is published, in that request's transaction: a failed publish
+ * leaves nothing, and installs find everything in place. `IF NOT EXISTS` throughout: versions only add.
+ * It runs as the schema owner (the role the server connects as), and returns to the application role.
+ */
+export async function provisionCollections(tx: Knex.Transaction, manifest: Manifest): Promise<void> {
   const collections = Object.entries(manifest.collections ?? {});
-  if (collections.length === 0 && !manifest.database?.migrations?.length) return;
+  if (collections.length === 0) return;
   const schema = schemaOf(manifest.id);
   const tenant = `agency_id = (SELECT public.app_tenant()) AND EXISTS (SELECT 1 FROM public.sites s WHERE s.id = site_id)`;
   await tx.raw(`SELECT set_config('role', 'none', true)`);
-  // Two installs of a new module at once would race to create the same tables.
-  await tx.raw(`SELECT pg_advisory_xact_lock(hashtext(?))`, [schema]);
   await tx.raw(`CREATE SCHEMA IF NOT EXISTS ${quoted(schema)}`);
   await tx.raw(`GRANT USAGE ON SCHEMA ${quoted(schema)} TO ${APP_ROLE}`);
   for (const [name, definition] of collections) {
     const table = `${quoted(schema)}.${quoted(name)}`;
-    const exists = await tx.raw(`SELECT to_regclass(?) AS oid`, [`${schema}.${name}`]);
-    if (!(exists as { rows: { oid: string | null }[] }).rows[0]?.oid) {
+    if (!(await tableExists(tx, manifest.id, name))) {
       for (const statement of [
         `CREATE TABLE ${table} (
            id uuid PRIMARY KEY,
@@ -72,46 +81,7 @@ export async function provisionModule(tx: Knex.Transaction, version: { manifest:
     }
     for (const field of definition.indexes ?? []) await tx.raw(fieldIndex(schema, name, field));
   }
-  await runMigrations(tx, schema, version);
   await tx.raw(`SELECT set_config('role', ?, true)`, [APP_ROLE]);
-}
-
-/**
- * Runs the migrations a first-party version lists that have not run yet, in order, each once per module,
- * with the module's schema first on the search path. A failing one fails the request, and so undoes all.
- */
-async function runMigrations(
-  tx: Knex.Transaction,
-  schema: string,
-  { manifest, files }: { manifest: Manifest; files: StoredFile[] },
-) {
-  const migrations = manifest.database?.migrations ?? [];
-  if (migrations.length === 0) return;
-  const { applied } = (await tx('modules').where({ id: manifest.id }).first({ applied: 'applied_migrations' })) as {
-    applied: string[];
-  };
-  const { rows } = (await tx.raw(`SELECT current_setting('search_path') AS path`)) as { rows: { path: string }[] };
-  await tx.raw(`SELECT set_config('search_path', ?, true)`, [`${quoted(schema)}, public`]);
-  for (const [index, name] of migrations.entries()) {
-    if (applied.includes(name)) continue;
-    const file = files.find((candidate) => candidate.path === name)!;
-    const { content } = await tx('bundle_files').where({ sha256: file.sha256 }).first('content');
-    try {
-      await tx.raw(Buffer.from(content as Uint8Array).toString('utf8'));
-    } catch (error) {
-      const reason = error instanceof Error ? error.message : String(error);
-      throw new Problem(
-        422,
-        'migration_failed',
-        'Unprocessable',
-        `${manifest.id}@${manifest.version}: ${name} failed: ${reason}. Nothing was changed.`,
-        [{ path: `/database/migrations/${index}`, message: reason }],
-      );
-    }
-    applied.push(name);
-  }
-  await tx.raw(`SELECT set_config('search_path', ?, true)`, [rows[0]!.path]);
-  await tx('modules').where({ id: manifest.id }).update({ applied_migrations: applied });
 }
 
 /** The text full-text search looks in: the collection's `search` fields, one after the other. */
@@ -122,7 +92,7 @@ export function searchText(definition: CollectionDefinition, data: Record<string
     .join('\n');
 }
 
-/** Deletes a site's records of every collection the module has had; the tables stay for other sites. */
+/** Deletes a site's records of every collection the module has had (its schema holds only those). */
 export async function purgeSiteData(knex: Knex | Knex.Transaction, moduleId: string, siteId: string) {
   const { rows } = (await knex.raw(
     `SELECT quote_ident(schemaname) || '.' || quote_ident(tablename) AS name FROM pg_tables WHERE schemaname = ?`,

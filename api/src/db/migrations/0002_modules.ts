@@ -72,8 +72,6 @@ export async function up(knex: Knex): Promise<void> {
        description text NOT NULL,
        category text,
        latest_version text NOT NULL,
-       -- A first-party module's migrations that have run (written by the schema owner only).
-       applied_migrations text[] NOT NULL DEFAULT '{}',
        created_at timestamptz NOT NULL DEFAULT now(),
        updated_at timestamptz NOT NULL DEFAULT now(),
        seq bigint GENERATED ALWAYS AS IDENTITY UNIQUE)`,
@@ -96,6 +94,7 @@ export async function up(knex: Knex): Promise<void> {
        sha256 text PRIMARY KEY CHECK (sha256 ~ '^[0-9a-f]{64}$'),
        integrity text NOT NULL,
        size integer NOT NULL,
+       media_type text NOT NULL,
        content bytea NOT NULL,
        created_at timestamptz NOT NULL DEFAULT now())`,
 

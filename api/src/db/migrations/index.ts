@@ -11,6 +11,9 @@ const migrations: Record<string, Knex.Migration> = {
   '0002_modules': modules,
 };
 
+/** The server's migrations, oldest first. */
+export const migrationNames = () => Object.keys(migrations);
+
 export const migrationSource: Knex.MigrationSource<string> = {
   getMigrations: async () => Object.keys(migrations),
   getMigrationName: (name) => name,

@@ -8,7 +8,8 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import type { OpenAPIV3_1 } from 'openapi-types';
 import { describe, expect, it } from 'vitest';
-import { collectionsDocument, type Manifest } from '../src/modules/collections-openapi.js';
+import { collectionsDocument } from '../src/modules/collections-openapi.js';
+import type { Manifest } from '../src/modules/manifest.js';
 
 const require = createRequire(import.meta.url);
 const SERVER = { serverUrl: 'https://api.dramac.test' };

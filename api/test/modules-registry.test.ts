@@ -568,6 +568,26 @@ describe('lifecycle hooks', () => {
     expect(received[6]).toMatchObject({ path: '/uninstall', event: 'uninstall' });
   });
 
+  it('asks the vendor once about a retried request: the retry replays the first answer', async () => {
+    answer = 200;
+    const retry = () =>
+      platform.request('POST', installs(), {
+        token: acme.token,
+        body: { module_id: 'acme.hooked', version: '2.0.0' },
+        headers: { 'idempotency-key': 'reinstall-hooked' },
+      });
+    const first = await retry();
+    expect(first.status).toBe(201);
+    await until(9);
+    answer = 402;
+    const second = await retry();
+    expect(second.status).toBe(201);
+    expect(second.headers.get('idempotent-replayed')).toBe('true');
+    expect(second.body).toEqual(first.body);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(received).toHaveLength(9);
+  });
+
   it('asks nothing of the vendor about a site the caller cannot see', async () => {
     answer = 200;
     const reply = await platform.request('POST', `/v1/sites/${acme.siteId}/installs`, {
@@ -576,6 +596,6 @@ describe('lifecycle hooks', () => {
     });
     expect(reply.status).toBe(404);
     await new Promise((r) => setTimeout(r, 100));
-    expect(received).toHaveLength(7);
+    expect(received).toHaveLength(9);
   });
 });

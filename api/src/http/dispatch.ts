@@ -3,7 +3,7 @@ import type { OpenApiRequest } from 'express-openapi-validator/dist/framework/ty
 import type { Knex } from 'knex';
 import { enterTenant, NO_TENANT, type Tenant } from '../db/tenant.js';
 import { authenticate } from './auth.js';
-import { claimKey, rememberResponse } from './idempotency.js';
+import { answeredBefore, claimKey, rememberResponse } from './idempotency.js';
 import {
   ANONYMOUS,
   type Context,
@@ -84,22 +84,32 @@ export function dispatcher(options: {
     }
     const idempotencyKey = operation.idempotent ? req.get('idempotency-key') : undefined;
     const prepare = handler.prepare as ((input: PrepareInput<OperationId>) => Promise<unknown>) | undefined;
-    // Slow preparation is for callers who may make the call: check the credential first.
-    const caller =
-      prepare && operation.security.length > 0
-        ? await options.knex.transaction((tx) => authenticate(tx, req, operation.security, origin))
-        : ANONYMOUS;
-    const prepared = prepare
-      ? await prepare({
-          body: req.body as never,
-          params: (matched?.pathParams ?? {}) as never,
-          principal: caller,
-          allowLocalHooks: options.allowLocalHooks,
-          knex: options.knex,
-          request: req,
-          limits: options.limits,
-        })
-      : undefined;
+    // Slow preparation (a password hash, a vendor's hook) is for callers who may make the call, and not for
+    // a replay: check the credential and the idempotency key first.
+    const early =
+      prepare &&
+      (await options.knex.transaction(async (tx) => {
+        let principal = ANONYMOUS;
+        if (operation.security.length > 0) principal = await authenticate(tx, req, operation.security, origin);
+        else await enterTenant(tx, NO_TENANT);
+        const replay = idempotencyKey
+          ? await answeredBefore(tx, principal, idempotencyKey, { method: req.method, path: req.path, body: req.body })
+          : false;
+        return { principal, replay };
+      }));
+    const caller = early ? early.principal : ANONYMOUS;
+    const prepared =
+      prepare && !early?.replay
+        ? await prepare({
+            body: req.body as never,
+            params: (matched?.pathParams ?? {}) as never,
+            principal: caller,
+            allowLocalHooks: options.allowLocalHooks,
+            knex: options.knex,
+            request: req,
+            limits: options.limits,
+          })
+        : undefined;
 
     const effects: (() => void)[] = [];
     const outcome = await options.knex.transaction(async (tx): Promise<Outcome> => {

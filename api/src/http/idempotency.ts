@@ -14,6 +14,35 @@ function ownerOf(principal: Principal): string {
   return 'anonymous';
 }
 
+interface IdempotentRequest {
+  method: string;
+  path: string;
+  body: unknown;
+}
+
+function fingerprint(request: IdempotentRequest): string {
+  // Passwords stay out of the hash: a fast unsalted digest of a body that holds one could be cracked.
+  const body = JSON.stringify(request.body ?? null, (name, value) => (name === 'password' ? undefined : value));
+  return createHash('sha256').update(`${request.method} ${request.path}\n${body}`).digest('base64url');
+}
+
+/**
+ * Whether this very request has been answered already (so its replay needs no preparation: a vendor's
+ * hook is not asked twice). Reads only; `claimKey` decides, in the request's transaction.
+ */
+export async function answeredBefore(
+  tx: Knex.Transaction,
+  principal: Principal,
+  key: string,
+  request: IdempotentRequest,
+): Promise<boolean> {
+  const previous = await tx('idempotency_keys')
+    .where({ principal: ownerOf(principal), key, request_hash: fingerprint(request) })
+    .whereNotNull('status')
+    .first('id');
+  return Boolean(previous);
+}
+
 export interface Claim {
   id: string;
 }
@@ -31,12 +60,10 @@ export async function claimKey(
   tx: Knex.Transaction,
   principal: Principal,
   key: string,
-  request: { method: string; path: string; body: unknown },
+  request: IdempotentRequest,
 ): Promise<Claim | Replay> {
   const owner = ownerOf(principal);
-  // Passwords stay out of the hash: a fast unsalted digest of a body that holds one could be cracked.
-  const body = JSON.stringify(request.body ?? null, (name, value) => (name === 'password' ? undefined : value));
-  const requestHash = createHash('sha256').update(`${request.method} ${request.path}\n${body}`).digest('base64url');
+  const requestHash = fingerprint(request);
   // The caller's expired keys go as it makes new ones; an idle caller's wait for a cleanup job.
   await tx('idempotency_keys')
     .where({ principal: owner })

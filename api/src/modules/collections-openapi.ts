@@ -2,7 +2,7 @@ import type { components } from '@dramac/openapi/types';
 import type { OpenAPIV3_1 } from 'openapi-types';
 import { loadPlatformSpec } from '../http/spec.js';
 
-export type Manifest = components['schemas']['ModuleManifest'];
+import type { Manifest } from './manifest.js';
 type Collection = components['schemas']['ModuleCollection'];
 /** openapi-types' 3.1 schemas, operations and responses mix in 3.0 ones and refuse valid 3.1: plain JSON here. */
 type Json = Record<string, unknown>;

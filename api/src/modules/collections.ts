@@ -5,10 +5,9 @@ import type { Context, Handlers, Schemas } from '../http/operations.js';
 import { UUID } from '../http/pagination.js';
 import { badRequest, forbidden, notFound, Problem } from '../http/problem.js';
 import { recordValidator } from './json-schema.js';
-import { RESERVED_FIELDS } from './manifest.js';
+import { RESERVED_FIELDS, type Manifest } from './manifest.js';
 import { collectionTable, searchText, tableExists, type CollectionDefinition } from './storage.js';
 
-type Manifest = Schemas['ModuleManifest'];
 type Item = Schemas['CollectionItem'];
 type Data = Record<string, unknown>;
 type CollectionOperation =

@@ -3,10 +3,8 @@ import { Router } from 'express';
 import semver from 'semver';
 import { enterTenant, NO_TENANT } from '../db/tenant.js';
 import { notFound, Problem } from '../http/problem.js';
-import type { Schemas } from '../http/operations.js';
 import { collectionsDocument } from './collections-openapi.js';
-
-type Manifest = Schemas['ModuleManifest'];
+import type { Manifest } from './manifest.js';
 
 /** Reads the catalog (which every agency, and no agency, may read) as the application role. */
 function readCatalog<T>(knex: Knex, read: (tx: Knex.Transaction) => Promise<T>): Promise<T> {

@@ -16,8 +16,8 @@ import { recordValidator } from './json-schema.js';
 import { askHook, notifyHook, type HookEvent } from './hooks.js';
 import { findVersion } from './registry.js';
 import { collectionTable, searchText } from './storage.js';
+import type { Manifest } from './manifest.js';
 
-type Manifest = Schemas['ModuleManifest'];
 type Settings = Schemas['InstallSettings'];
 type Action = Schemas['InstallEvent']['action'];
 

@@ -5,10 +5,9 @@ import { withPreparation, type Handlers, type Principal, type Schemas } from '..
 import { notModified } from '../http/etag.js';
 import { paginate } from '../http/pagination.js';
 import { conflict, notFound, Problem } from '../http/problem.js';
-import { checkManifest, isFirstParty, type BundleFile } from './manifest.js';
+import { checkManifest, isFirstParty, type BundleFile, type Manifest } from './manifest.js';
 import { provisionCollections, schemaOf } from './storage.js';
 
-type Manifest = Schemas['ModuleManifest'];
 type ModuleVersion = Schemas['ModuleVersion'];
 
 /** A stored bundle file, as module_versions.files keeps it. */

@@ -3,8 +3,7 @@ import type { Handlers, Schemas } from '../http/operations.js';
 import { notModified } from '../http/etag.js';
 import { notFound } from '../http/problem.js';
 import { bundleUrl, type StoredFile } from './registry.js';
-
-type Manifest = Schemas['ModuleManifest'];
+import type { Manifest } from './manifest.js';
 
 export const siteConfigHandlers: Pick<Handlers, 'getSiteConfig' | 'getSiteTheme' | 'putSiteTheme'> = {
   /**

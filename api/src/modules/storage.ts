@@ -2,8 +2,8 @@ import { createHash } from 'node:crypto';
 import type { Knex } from 'knex';
 import { APP_ROLE } from '../db/migrations/sql.js';
 import type { Schemas } from '../http/operations.js';
+import type { Manifest } from './manifest.js';
 
-type Manifest = Schemas['ModuleManifest'];
 export type CollectionDefinition = Schemas['ModuleCollection'];
 
 /**

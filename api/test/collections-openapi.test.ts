@@ -10,6 +10,7 @@ import type { OpenAPIV3_1 } from 'openapi-types';
 import { describe, expect, it } from 'vitest';
 import { collectionsDocument } from '../src/modules/collections-openapi.js';
 import type { Manifest } from '../src/modules/manifest.js';
+import { readFaqManifest } from '../../examples/faq-module/build.js';
 
 const require = createRequire(import.meta.url);
 const SERVER = { serverUrl: 'https://api.dramac.test' };
@@ -275,6 +276,14 @@ describe('the OpenAPI document of a module without collections', () => {
   it('is valid, with no paths and no components', () => {
     expect(document.paths).toEqual({});
     expect(document.components).toBeUndefined();
+    expect(lint(document)).toEqual({ errors: 0, warnings: 0, problems: [] });
+  });
+});
+
+describe('the example module’s documents', () => {
+  it.each([1, 2] as const)('version %i passes the same lint', async (version) => {
+    const document = collectionsDocument(await readFaqManifest(version), SERVER);
+    expect(Object.keys(document.paths ?? {})).toContain('/v1/m/acme.faq/questions');
     expect(lint(document)).toEqual({ errors: 0, warnings: 0, problems: [] });
   });
 });

@@ -29,6 +29,7 @@ const lines = [
   `dramac: ready at ${config.publicUrl}  (listening on ${platform.url})`,
   `  API reference   ${config.publicUrl}/docs`,
   `  OpenAPI         ${config.publicUrl}/openapi.json`,
+  `  Module schema   ${config.publicUrl}/schemas/dramac.module.json`,
   `  Health          ${config.publicUrl}/healthz  ${config.publicUrl}/readyz`,
 ];
 if (platform.demo) {

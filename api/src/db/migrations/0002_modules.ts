@@ -5,8 +5,8 @@ import { APP_ROLE, runAll } from './sql.js';
 /**
  * The module system: the registry (modules, their immutable versions, element tags, vendor namespaces and
  * content-addressed bundle files), installs on sites with their history, and site themes. The platform
- * operator's agency is flagged here. Module data lives in a schema per module, created when a module is
- * installed (api/src/modules/storage.ts). See docs/decisions/0006-module-system.md.
+ * operator's agency is flagged here. Module data lives in a schema per module, created when a version is
+ * published (api/src/modules/storage.ts). See docs/decisions/0006-module-system.md.
  */
 const TENANT = '(SELECT app_tenant())';
 const OPERATOR = '(SELECT app_operator())';
@@ -163,7 +163,7 @@ export async function up(knex: Knex): Promise<void> {
 }
 
 export async function down(knex: Knex): Promise<void> {
-  // Module schemas are made at install time; they go with the registry that names them.
+  // Module schemas are made when versions are published; they go with the registry that names them.
   const { rows } = (await knex.raw(`SELECT nspname FROM pg_namespace WHERE nspname LIKE 'mod\\_%'`)) as {
     rows: { nspname: string }[];
   };

@@ -12,6 +12,7 @@ import {
 import { createApp } from './http/app.js';
 import { createRateLimits } from './http/rate-limits.js';
 import { loadPlatformSpec } from './http/spec.js';
+import { embedAssets } from './modules/embed.js';
 import { schedulePurges } from './modules/purge.js';
 import { appointOperator } from './platform/operator.js';
 import { seedDemo, type DemoData } from './seed.js';
@@ -53,6 +54,7 @@ export async function startPlatform(
     await assertCanBecomeAppRole(db.knex);
     const demo = config.seedDemo ? await seedDemo(db.knex, config.publicUrl) : null;
     await appointOperator(db.knex, config.operatorAgencyId);
+    embedAssets();
     const { app, lifecycle } = createApp({
       knex: db.knex,
       spec: loadPlatformSpec(),

@@ -34,7 +34,14 @@ export async function readFaqManifest(version: 1 | 2): Promise<ModuleManifest> {
 }
 
 /**
- * Bundles `src/acme-faq.ts` for one manifest: an ES module with Lit bundled in, minified, for ES2022. The
+ * Where every module bundle takes Lit from: the platform's shared runtime, one copy per page however many
+ * modules it shows (a path on the platform's origin, which serves the bundles too).
+ */
+export const SHARED_LIT = '/v1/runtime/lit@3.js';
+
+/**
+ * Bundles `src/acme-faq.ts` for one manifest: an ES module importing Lit from the shared runtime, minified,
+ * for ES2022. The
  * manifest's version is compiled in (so each version's bundle has its own content hash), and the "was this
  * helpful?" buttons only when the manifest declares the `feedback` collection they write to.
  */
@@ -49,6 +56,12 @@ export async function bundleFaqElement(manifest: ModuleManifest): Promise<Uint8A
     minify: true,
     write: false,
     logLevel: 'silent',
+    plugins: [
+      {
+        name: 'shared-lit',
+        setup: (build) => build.onResolve({ filter: /^lit$/ }, () => ({ path: SHARED_LIT, external: true })),
+      },
+    ],
     define: {
       __FAQ_VERSION__: JSON.stringify(manifest.version),
       __FAQ_FEEDBACK__: JSON.stringify(Boolean(manifest.collections?.feedback)),

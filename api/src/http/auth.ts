@@ -73,6 +73,15 @@ async function lookUp(tx: Knex.Transaction, token: string): Promise<CredentialRo
   return row && sameHash(Buffer.from(row.hash), hash) ? row : undefined;
 }
 
+/**
+ * Enters the tenant of a publishable key given outside the query (the embed script's path) and returns its
+ * site; null for an unknown, revoked or other key.
+ */
+export async function enterPublishableKey(tx: Knex.Transaction, token: string): Promise<string | null> {
+  const row = token.startsWith('pk_') ? await lookUp(tx, token) : undefined;
+  return row?.kind === 'publishable' ? row.site_id : null;
+}
+
 /** The allowed origins of a publishable key's site (none for an unknown, revoked or other key). */
 export async function publishableKeyOrigins(knex: Knex, token: string): Promise<string[]> {
   if (!token.startsWith('pk_')) return [];

@@ -9,6 +9,7 @@ import { collectionHandlers } from '../modules/collections.js';
 import { installHandlers } from '../modules/installs.js';
 import { registryHandlers } from '../modules/registry.js';
 import { siteConfigHandlers } from '../modules/site-config.js';
+import { embedHandlers } from '../modules/embed.js';
 
 /** Every operation of the platform spec but the health checks, by operationId. */
 export const handlers: Omit<Handlers, 'getHealth' | 'getReadiness'> = {
@@ -22,4 +23,5 @@ export const handlers: Omit<Handlers, 'getHealth' | 'getReadiness'> = {
   ...installHandlers,
   ...siteConfigHandlers,
   ...collectionHandlers,
+  ...embedHandlers,
 };

@@ -54,16 +54,19 @@ function assertDeclared(method: string, path: string, status: number) {
 
 /**
  * Starts the whole platform on a fresh database, validating every response against the spec. With
- * `demo`, it also seeds the demo data and serves the demo page, on a port known in advance so that
- * PUBLIC_URL is where a browser really finds it.
+ * `demo`, it also seeds the demo data and serves the demo page. With `demo` or `browser`, it listens on a port
+ * known in advance so that PUBLIC_URL is where a browser really finds it (and the URLs it hands out work).
  */
-export async function startTestPlatform(options: { demo?: boolean; logger?: Logger } = {}): Promise<TestPlatform> {
+export async function startTestPlatform(
+  options: { demo?: boolean; browser?: boolean; logger?: Logger } = {},
+): Promise<TestPlatform> {
   const database = await freshDatabase();
-  const port = options.demo ? await freePort() : 0;
+  const reachable = options.demo || options.browser;
+  const port = reachable ? await freePort() : 0;
   const config = loadConfig({
     PORT: String(port),
     HOST: '127.0.0.1',
-    PUBLIC_URL: options.demo ? `http://localhost:${port}` : PLATFORM_ORIGIN,
+    PUBLIC_URL: reachable ? `http://localhost:${port}` : PLATFORM_ORIGIN,
     SEED_DEMO: String(Boolean(options.demo)),
     // Lifecycle hooks in tests are servers on this machine.
     HOOKS_ALLOW_LOCAL: 'true',

@@ -1,0 +1,308 @@
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { gzipSync } from 'node:zlib';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium } from './support/browser.js';
+import { populateAgency, type PopulatedAgency } from './support/fixtures.js';
+import { faqModule, published } from './support/modules.js';
+import { startTestPlatform, type TestPlatform } from './support/platform.js';
+
+/**
+ * The one-line embed, end to end: the plain HTML example (examples/embed-snippet) served from its own origin
+ * under a strict Content-Security-Policy, the platform on another, the example module published and
+ * installed, driven in the system Chromium.
+ */
+const site = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../examples/embed-snippet');
+
+let platform: TestPlatform;
+let agency: PopulatedAgency;
+let browser: Browser;
+let host: Server;
+let hostOrigin: string;
+let snippet: string;
+
+/** What the host page's server answers: the example's files, the snippet pointing at this platform. */
+interface Variant {
+  csp: (platformOrigin: string) => string;
+  /** The only placeholder, far below the fold, instead of the one at the top. */
+  below?: boolean;
+  /** The snippet twice, as a careless page builder might leave it, after a queue stub the page calls. */
+  twice?: boolean;
+}
+const variants: Record<string, Variant> = {
+  strict: {
+    csp: (api) =>
+      `default-src 'none'; script-src 'self' ${api}; connect-src ${api}; style-src 'self'; img-src 'self'; base-uri 'none'`,
+  },
+  // No host list at all: only what carries the nonce, and what it loads (`strict-dynamic`).
+  nonce: {
+    csp: () =>
+      `default-src 'none'; script-src 'nonce-r4nd0m' 'strict-dynamic'; connect-src *; style-src 'self'; img-src 'self'`,
+  },
+  below: {
+    csp: (api) => `default-src 'self'; script-src 'self' ${api}; connect-src ${api}; style-src 'self'`,
+    below: true,
+  },
+  twice: {
+    csp: (api) => `default-src 'self'; script-src 'self' ${api}; connect-src ${api}; style-src 'self'`,
+    twice: true,
+  },
+};
+
+function page(variant: Variant): string {
+  let html = readFileSync(path.join(site, 'index.html'), 'utf8').replace(
+    /<script async src="[^"]*"><\/script>/,
+    variant.twice ? `<script src="queue.js"></script>\n${snippet}\n${snippet}` : snippet,
+  );
+  if (variant === variants.nonce) {
+    html = html.replace(/<script /g, '<script nonce="r4nd0m" ');
+  }
+  if (variant.below) {
+    html = html
+      .replace(/<acme-faq>[\s\S]*<\/acme-faq>/, '')
+      .replace(
+        '</main>',
+        '</main><div class="spacer"></div><section id="far"><div data-dramac="acme-faq"></div></section>',
+      );
+  }
+  return html;
+}
+
+beforeAll(async () => {
+  platform = await startTestPlatform({ browser: true });
+  agency = await populateAgency(platform, 'Bakery');
+  host = createServer((req, res) => {
+    const url = new URL(req.url!, 'http://host');
+    const file = url.pathname === '/' ? 'index.html' : url.pathname.slice(1);
+    if (file === 'index.html') {
+      const variant = variants[url.searchParams.get('variant') ?? 'strict']!;
+      res.writeHead(200, {
+        'content-type': 'text/html; charset=utf-8',
+        'content-security-policy': variant.csp(platform.url),
+      });
+      res.end(page(variant));
+    } else if (file === 'queue.js') {
+      // The stub a page may put before the snippet, and a call it makes before the loader has arrived.
+      res.writeHead(200, { 'content-type': 'text/javascript' });
+      res.end(
+        'window.dramac = window.dramac || function () { (dramac.q = dramac.q || []).push(arguments); };\n' +
+          "dramac('on', 'faq:opened', function (detail) { document.body.setAttribute('data-heard', detail); });",
+      );
+    } else if (file === 'favicon.ico') {
+      res.writeHead(204).end();
+    } else if (['site.css', 'site.js'].includes(file)) {
+      res.writeHead(200, { 'content-type': file.endsWith('.css') ? 'text/css' : 'text/javascript' });
+      res.end(readFileSync(path.join(site, file)));
+    } else {
+      res.writeHead(404).end();
+    }
+  });
+  await new Promise<void>((resolve) => host.listen(0, '127.0.0.1', resolve));
+  hostOrigin = `http://127.0.0.1:${(host.address() as AddressInfo).port}`;
+  const allowed = await platform.request('POST', `/v1/sites/${agency.siteId}/origins`, {
+    token: agency.token,
+    body: { origin: hostOrigin },
+  });
+  expect(allowed.status).toBe(201);
+  snippet = `<script async src="${platform.url}/v1/embed/${agency.publishableKey}.js"></script>`;
+
+  const { v1 } = await faqModule();
+  await published(platform, agency.token, v1);
+  const installed = await platform.request('POST', `/v1/sites/${agency.siteId}/installs`, {
+    token: agency.token,
+    body: { module_id: 'acme.faq', settings: { 'acme-faq': { title: 'Bakery questions' } } },
+  });
+  expect(installed.status).toBe(201);
+  for (const [question, published] of [
+    ['Do you bake on Sundays?', true],
+    ['Secret recipe?', false],
+  ] as const) {
+    const reply = await platform.request('POST', `/v1/m/acme.faq/questions?site_id=${agency.siteId}`, {
+      token: agency.token,
+      body: { question, answer: `About: ${question}`, published },
+    });
+    expect(reply.status).toBe(201);
+  }
+  browser = await launchChromium();
+});
+afterAll(async () => {
+  await browser?.close();
+  await new Promise<void>((resolve) => (host ? host.close(() => resolve()) : resolve()));
+  await platform?.close();
+});
+
+interface Visit {
+  page: Page;
+  warnings: string[];
+  errors: string[];
+  requests: string[];
+}
+
+/** Opens the host page; `block` makes requests matching it fail, as a broken network would. */
+async function visit(variant = 'strict', block?: RegExp): Promise<Visit> {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const visit: Visit = { page, warnings: [], errors: [], requests: [] };
+  page.on('console', (message) => {
+    if (message.type() === 'warning') visit.warnings.push(message.text());
+    if (message.type() === 'error') visit.errors.push(message.text());
+  });
+  page.on('pageerror', (error) => visit.errors.push(error.message));
+  page.on('request', (request) => visit.requests.push(request.url()));
+  if (block) await page.route(block, (route) => route.abort());
+  await page.goto(`${hostOrigin}/?variant=${variant}`);
+  return visit;
+}
+
+const rendered = (page: Page, selector = 'acme-faq') =>
+  page.waitForFunction(
+    (css) => document.querySelector(css)?.shadowRoot?.textContent?.includes('Do you bake on Sundays?'),
+    selector,
+    { timeout: 10_000 },
+  );
+
+describe('the one-line snippet on a plain HTML page', () => {
+  it('shows the installed widget with the site’s data, under a strict CSP, without errors', async () => {
+    const { page, errors } = await visit();
+    await rendered(page);
+    const text = await page.evaluate(() => document.querySelector('acme-faq')!.shadowRoot!.textContent!);
+    expect(text).toContain('Bakery questions');
+    expect(text).not.toContain('Secret recipe?');
+    expect(await page.textContent('#page-script')).toBe("The page's own script ran.");
+    expect(await page.getAttribute('acme-faq', 'data-dramac-id')).toBe('dm-1');
+    expect(errors).toEqual([]);
+    await page.context().close();
+  });
+
+  it('upgrades placeholders added after load, and imports the shared Lit runtime once', async () => {
+    const { page, requests, errors } = await visit();
+    await rendered(page);
+    await page.evaluate(() => {
+      const stand = document.createElement('div');
+      stand.setAttribute('data-dramac', 'acme-faq');
+      stand.id = 'late';
+      document.querySelector('main')!.append(stand);
+    });
+    await rendered(page, 'acme-faq#late');
+    expect(await page.getAttribute('acme-faq#late', 'data-dramac-id')).toBe('dm-2');
+    expect(requests.filter((url) => url.includes('/v1/runtime/lit@3.js'))).toHaveLength(1);
+    expect(requests.filter((url) => url.includes('/v1/bundles/'))).toHaveLength(1);
+    expect(errors).toEqual([]);
+    await page.context().close();
+  });
+
+  it('works under a nonce-only policy, passing the snippet’s nonce on', async () => {
+    const { page, errors } = await visit('nonce');
+    await rendered(page);
+    expect(errors).toEqual([]);
+    await page.context().close();
+  });
+
+  it('loads a widget below the fold only as it nears the viewport', async () => {
+    const { page, requests } = await visit('below');
+    await page.waitForFunction(() => document.querySelector('#far acme-faq')?.hasAttribute('data-dramac-id'));
+    await page.waitForTimeout(300);
+    const bundles = () => requests.filter((url) => url.includes('/v1/bundles/')).length;
+    expect(bundles()).toBe(0);
+    await page.evaluate(() => document.querySelector('#far')!.scrollIntoView());
+    await rendered(page, '#far acme-faq');
+    expect(bundles()).toBe(1);
+    await page.context().close();
+  });
+
+  it('leaves the page working, and the placeholder’s fallback in place, when the widget cannot load', async () => {
+    const { page, warnings, errors } = await visit('strict', /\/v1\/bundles\//);
+    await page.waitForFunction(() => document.querySelector('acme-faq')?.hasAttribute('data-dramac-id'));
+    await page.waitForTimeout(500);
+    expect(await page.textContent('acme-faq .fallback')).toBe('Our questions and answers are on their way.');
+    expect(await page.textContent('#page-script')).toBe("The page's own script ran.");
+    expect(warnings.filter((text) => text.startsWith('Dramac:'))).toEqual([
+      'Dramac: <acme-faq> could not be loaded; its placeholder content stays.',
+    ]);
+    // The browser's own note of the failed request aside, nothing of ours complains.
+    expect(errors.filter((text) => !text.includes('net::ERR_FAILED'))).toEqual([]);
+    await page.context().close();
+  });
+
+  it('runs once however many copies of the snippet a page has, and keeps calls queued before it loaded', async () => {
+    const { page, errors } = await visit('twice');
+    await rendered(page);
+    const state = await page.evaluate(() => ({
+      ids: [...document.querySelectorAll('[data-dramac-id]')].map((element) => element.getAttribute('data-dramac-id')),
+      globals: Object.keys(window).filter((name) => name.toLowerCase().includes('dramac')),
+    }));
+    expect(state.ids).toEqual(['dm-1']);
+    expect(state.globals).toEqual(['dramac']);
+    // The call queued before the loader arrived now hears the elements' events.
+    await page.evaluate(() => document.dispatchEvent(new CustomEvent('dm-faq-opened', { detail: 'first question' })));
+    expect(await page.getAttribute('body', 'data-heard')).toBe('first question');
+    expect(errors).toEqual([]);
+    await page.context().close();
+  });
+
+  it('sets no cookie and stores nothing', async () => {
+    const { page } = await visit();
+    await rendered(page);
+    expect(await page.context().cookies()).toEqual([]);
+    expect(await page.evaluate(() => [localStorage.length, sessionStorage.length])).toEqual([0, 0]);
+    await page.context().close();
+  });
+});
+
+describe('the embed script', () => {
+  it('carries the site’s configuration, revalidates with an ETag, and is refused for unknown keys', async () => {
+    const path = `/v1/embed/${agency.publishableKey}.js`;
+    const reply = await platform.request('GET', path);
+    expect(reply.status).toBe(200);
+    expect(reply.headers.get('content-type')).toMatch(/^text\/javascript/);
+    expect(reply.text).toContain('"tag":"acme-faq"');
+    expect(reply.text).toContain('"title":"Bakery questions"');
+    expect(reply.text).not.toContain('__DRAMAC_CONFIG__');
+    const again = await platform.request('GET', path, { headers: { 'if-none-match': reply.headers.get('etag')! } });
+    expect(again.status).toBe(304);
+    const unknown = await platform.request('GET', '/v1/embed/pk_unknownunknownunknown.js');
+    expect(unknown.status).toBe(404);
+  });
+
+  it('keeps what a site owner types from ending the script', async () => {
+    const settings = { 'acme-faq': { title: '</script><script>alert(1)</script>\u2028' } };
+    const update = await platform.request('PATCH', `/v1/sites/${agency.siteId}/installs/acme.faq`, {
+      token: agency.token,
+      body: { settings },
+    });
+    expect(update.status).toBe(200);
+    const reply = await platform.request('GET', `/v1/embed/${agency.publishableKey}.js`);
+    expect(reply.text).not.toContain('</script>');
+    expect(reply.text).not.toContain('\u2028');
+    expect(reply.text).toContain('\\u003c/script>');
+  });
+});
+
+describe('byte budgets', () => {
+  const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+  it('keeps the loader and the shared runtime within their size-limit budgets', async () => {
+    const { stdout } = await promisify(execFile)('npx', ['size-limit', '--json'], { cwd: root });
+    const results = JSON.parse(stdout) as { name: string; passed: boolean; size: number; sizeLimit: number }[];
+    expect(results.map((result) => result.name)).toContain(
+      "loader: the embed bootstrap, before the site's configuration is written into it",
+    );
+    for (const result of results) expect(result.size, result.name).toBeLessThanOrEqual(result.sizeLimit);
+  });
+
+  it('keeps the first widget on a page within 20 KB gzipped: loader, Lit runtime and the module', async () => {
+    const { v1 } = await faqModule();
+    const gzipped = (content: Buffer | string) => gzipSync(content, { level: 9 }).length;
+    const loader = await platform.request('GET', `/v1/embed/${agency.publishableKey}.js`);
+    const runtime = readFileSync(path.join(root, 'loader/dist/lit-runtime.js'));
+    const module = Buffer.from(v1.files['acme-faq.js']!, 'base64');
+    const total = gzipped(loader.text) + gzipped(runtime) + gzipped(module);
+    expect(total).toBeLessThanOrEqual(20 * 1024);
+  });
+});

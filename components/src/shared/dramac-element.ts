@@ -1,0 +1,144 @@
+import { ContextConsumer } from '@lit/context';
+import { Task } from '@lit/task';
+import { LitElement, html, type PropertyDeclarations } from 'lit';
+import { createDramacClient, type DramacClient } from '@dramac/sdk';
+import { connectionContext, type DramacConnection } from './connection.js';
+import { dispatchDramacEvent, type DramacEventMap } from './events.js';
+import { localeOf, onDocumentLangChange, sharedMessages, type Locale, type MessageCatalogue } from './i18n.js';
+import { stateStyles, themeStyles } from './theme.js';
+
+/**
+ * The base of every Dramac element: where the API is, a typed client for it, data loading with calm
+ * loading / empty / error states, theme tokens, localised strings and `dm-` events.
+ *
+ * Attributes: `api-base`, `key` (publishable), `theme` (`light` | `dark`), `lang`. Properties: the same plus
+ * `settings` and `fetch`. Anything not set on the element comes from the nearest `<dm-provider>`.
+ *
+ * Parts (data elements): `loading`, `empty`, `error`. Slots with the same names replace their text.
+ */
+export class DramacElement extends LitElement {
+  static override properties: PropertyDeclarations = {
+    apiBase: { attribute: 'api-base' },
+    key: {},
+    settings: { type: Object },
+    fetch: { attribute: false },
+    theme: { reflect: true },
+  };
+
+  static override styles = [themeStyles, stateStyles];
+
+  // `declare` keeps TypeScript from emitting class fields that would shadow Lit's reactive accessors.
+  declare apiBase: string | undefined;
+  declare key: string | undefined;
+  declare settings: Readonly<Record<string, unknown>> | undefined;
+  declare fetch: typeof globalThis.fetch | undefined;
+  declare theme: 'light' | 'dark' | undefined;
+
+  private readonly provided = new ContextConsumer(this, { context: connectionContext, subscribe: true });
+  private cachedClient?: { apiBase: string; key?: string; fetch?: typeof globalThis.fetch; client: DramacClient };
+  private stopWatchingDocumentLang?: () => void;
+
+  /** The element's own connection settings, completed by its provider's. */
+  get connection(): DramacConnection {
+    const provided = this.provided.value;
+    return {
+      apiBase: this.apiBase ?? provided?.apiBase,
+      key: this.key ?? provided?.key,
+      settings: { ...provided?.settings, ...this.settings },
+      fetch: this.fetch ?? provided?.fetch,
+    };
+  }
+
+  /** A typed API client for the current connection (the same one until the connection changes). */
+  protected get client(): DramacClient | undefined {
+    const { apiBase, key, fetch } = this.connection;
+    if (!apiBase) return undefined;
+    const cached = this.cachedClient;
+    if (cached?.apiBase === apiBase && cached.key === key && cached.fetch === fetch) return cached.client;
+    const client = createDramacClient({ baseUrl: apiBase, publishableKey: key, fetch });
+    this.cachedClient = { apiBase, key, fetch, client };
+    return client;
+  }
+
+  /** The locale of this element's (or its nearest ancestor's) `lang`; `en` otherwise. */
+  get locale(): Locale {
+    return localeOf(this);
+  }
+
+  protected messages<Messages>(catalogue: MessageCatalogue<Messages>): Messages {
+    return catalogue[this.locale];
+  }
+
+  protected emit<K extends keyof DramacEventMap>(type: K, detail: DramacEventMap[K]): boolean {
+    return dispatchDramacEvent(this, type, detail);
+  }
+
+  /**
+   * Loads data whenever `args` or the connection change. A failure logs one console warning, dispatches
+   * `dm-error` and leaves the element on its quiet fallback: a widget never breaks its page.
+   */
+  protected loadData<const Args extends readonly unknown[], Result>(
+    args: () => Args,
+    load: (args: Args, client: DramacClient, signal: AbortSignal) => Promise<Result>,
+  ): Task<[DramacClient | undefined, ...Args], Result> {
+    return new Task(this, {
+      args: () => [this.client, ...args()] as [DramacClient | undefined, ...Args],
+      task: async ([client, ...rest], { signal }) => {
+        try {
+          if (!client) throw new Error('no API connection: set api-base or wrap the element in <dm-provider>');
+          return await load(rest as unknown as Args, client, signal);
+        } catch (error) {
+          // A newer run superseded this one: not a failure anyone needs to hear about.
+          if (!signal.aborted) this.reportLoadError(error);
+          throw error;
+        }
+      },
+    });
+  }
+
+  /** Renders a task's state: `loading`, `error` or `empty` parts, or the element's own view of the data. */
+  protected renderData<Args extends readonly unknown[], Result>(
+    task: Task<Args, Result>,
+    complete: (value: Result) => unknown,
+    isEmpty: (value: Result) => boolean = () => false,
+  ): unknown {
+    const text = this.messages(sharedMessages);
+    const loading = () =>
+      html`<div part="loading" role="status" aria-live="polite"><slot name="loading">${text.loading}</slot></div>`;
+    return task.render({
+      initial: loading,
+      pending: loading,
+      error: () => html`<div part="error" role="status"><slot name="error">${text.error}</slot></div>`,
+      complete: (value) =>
+        isEmpty(value)
+          ? html`<div part="empty" role="status"><slot name="empty">${text.empty}</slot></div>`
+          : complete(value),
+    });
+  }
+
+  private reportLoadError(error: unknown): void {
+    const message = error instanceof Error ? error.message : String(error);
+    console.warn(`[dramac] <${this.localName}> could not load its data: ${message}`);
+    this.emit('dm-error', { message });
+  }
+
+  // `lang` stays the native property; observing the attribute is enough to re-render on a switch.
+  static override get observedAttributes(): string[] {
+    return [...super.observedAttributes, 'lang'];
+  }
+
+  override attributeChangedCallback(name: string, old: string | null, value: string | null): void {
+    super.attributeChangedCallback(name, old, value);
+    if (name === 'lang' && old !== value) this.requestUpdate();
+  }
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    this.stopWatchingDocumentLang = onDocumentLangChange(() => this.requestUpdate());
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    this.stopWatchingDocumentLang?.();
+  }
+}

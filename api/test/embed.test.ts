@@ -264,6 +264,9 @@ describe('the embed script', () => {
     expect(reply.text).toContain('"tag":"acme-faq"');
     expect(reply.text).toContain('"title":"Bakery questions"');
     expect(reply.text).not.toContain('__DRAMAC_CONFIG__');
+    // What pages download goes compressed (the client here asks for gzip, deflate or brotli).
+    expect(reply.headers.get('content-encoding')).toMatch(/^(gzip|br|deflate)$/);
+    expect(reply.text).toContain('"runtime":{"url":"http://localhost:');
     const again = await platform.request('GET', path, { headers: { 'if-none-match': reply.headers.get('etag')! } });
     expect(again.status).toBe(304);
     const unknown = await platform.request('GET', '/v1/embed/pk_unknownunknownunknown.js');

@@ -19,6 +19,8 @@ interface ElementConfig {
 interface Config {
   api: string;
   key: string;
+  /** The shared Lit runtime every bundle imports: fetched beside the first bundle, not after it. */
+  runtime: { url: string; integrity: string };
   theme: {
     tokens?: Record<string, string>;
     fonts?: { family: string; src: string; weight?: string; style?: string }[];
@@ -70,8 +72,19 @@ declare const __DRAMAC_CONFIG__: Config;
     // An old browser without constructed sheets keeps the elements' own defaults.
   }
 
+  let preloaded = false;
   const load = (tag: string) => {
     const element = elements.get(tag)!;
+    if (!preloaded) {
+      preloaded = true;
+      const link = d.createElement('link');
+      link.rel = 'modulepreload';
+      link.href = config.runtime.url;
+      link.integrity = config.runtime.integrity;
+      link.crossOrigin = 'anonymous';
+      if (nonce) link.nonce = nonce;
+      d.head.appendChild(link);
+    }
     element.loading ??= new Promise((resolve, reject) => {
       const script = d.createElement('script');
       script.type = 'module';

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import compression from 'compression';
 import express, { type Express } from 'express';
 import * as OpenApiValidator from 'express-openapi-validator';
 import type { Knex } from 'knex';
@@ -81,6 +82,8 @@ export function createApp(options: AppOptions): { app: Express; lifecycle: Lifec
     res.set({ 'X-Content-Type-Options': 'nosniff', 'Referrer-Policy': 'strict-origin-when-cross-origin' });
     next();
   });
+  // What a site's pages download — the embed script, the shared runtime, module bundles — goes compressed.
+  app.use(['/v1/embed', '/v1/runtime', '/v1/bundles'], compression());
   const modules = moduleDocs(knex, options.publicUrl);
   app.use(
     pages({ spec, publicUrl: options.publicUrl, demoKey: options.demoKey ?? null, moduleSources: modules.sources }),

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,7 +12,7 @@ import { etagOf, siteConfiguration } from './site-config.js';
 const JAVASCRIPT = 'text/javascript; charset=utf-8';
 const built = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../loader/dist');
 
-let assets: { loader: string; runtime: Buffer; runtimeTag: string } | undefined;
+let assets: { loader: string; runtime: Buffer; runtimeTag: string; runtimeIntegrity: string } | undefined;
 
 /** The loader's build (`npm run generate` makes it), read once; start-up checks it is there. */
 export function embedAssets() {
@@ -24,7 +25,12 @@ export function embedAssets() {
       }
     };
     const runtime = read('lit-runtime.js');
-    assets = { loader: read('loader.js').toString('utf8'), runtime, runtimeTag: etagOf(runtime) };
+    assets = {
+      loader: read('loader.js').toString('utf8'),
+      runtime,
+      runtimeTag: etagOf(runtime),
+      runtimeIntegrity: `sha384-${createHash('sha384').update(runtime).digest('base64')}`,
+    };
   }
   return assets;
 }
@@ -41,7 +47,7 @@ const anyOrigin = { 'Access-Control-Allow-Origin': '*', 'Cross-Origin-Resource-P
 
 export const embedHandlers: Pick<Handlers, 'getEmbedScript' | 'getRuntimeModule'> = {
   async getEmbedScript({ tx, params, publicUrl, request }) {
-    const { loader } = embedAssets();
+    const { loader, runtimeIntegrity } = embedAssets();
     const key = params.file.slice(0, -'.js'.length);
     const siteId = await enterPublishableKey(tx, key);
     if (!siteId) throw notFound('publishable key');
@@ -49,6 +55,7 @@ export const embedHandlers: Pick<Handlers, 'getEmbedScript' | 'getRuntimeModule'
     const config = {
       api: publicUrl,
       key,
+      runtime: { url: `${publicUrl}/v1/runtime/lit@3.js`, integrity: runtimeIntegrity },
       theme,
       modules: modules.map(({ id, elements, settings }) => ({ id, elements, settings })),
     };

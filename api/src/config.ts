@@ -19,6 +19,11 @@ export interface Config {
   operatorAgencyId: string | null;
   /** Let module lifecycle hooks use plain HTTP and local addresses (development and tests only). */
   allowLocalHooks: boolean;
+  /**
+   * The origin the iframe embed's pages are served from: this same server under another name, so the
+   * modules' code those pages run can reach nothing of the platform's own origin. None: no iframe embed.
+   */
+  frameUrl: string | null;
 }
 
 export class ConfigError extends Error {
@@ -72,9 +77,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (!['true', 'false'].includes(hooksText)) {
     throw new ConfigError('HOOKS_ALLOW_LOCAL', `"${hooksText}" is not true or false`);
   }
+  const frameUrl = url(env, 'FRAME_URL', ['http:', 'https:']);
+  const frameOrigin = frameUrl && new URL(frameUrl).origin;
   const publicUrl = url(env, 'PUBLIC_URL', ['http:', 'https:']) ?? `http://localhost:${port}`;
   // npm runs workspace scripts inside the workspace; INIT_CWD is where the user typed the command.
   const base = env.INIT_CWD ?? process.cwd();
+  if (frameOrigin && frameOrigin === new URL(publicUrl).origin) {
+    throw new ConfigError('FRAME_URL', 'must be another origin than PUBLIC_URL (another host name for this server)');
+  }
   return {
     port,
     host: env.HOST || '0.0.0.0',
@@ -87,5 +97,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     seedDemo: seedText === 'true',
     operatorAgencyId,
     allowLocalHooks: hooksText === 'true',
+    frameUrl: frameOrigin,
   };
 }

@@ -61,6 +61,7 @@ export async function startPlatform(
       logger: options.logger,
       publicUrl: config.publicUrl,
       allowLocalHooks: config.allowLocalHooks,
+      frameUrl: config.frameUrl,
       validateResponses: options.validateResponses ?? false,
       limits,
       demoKey: demo?.publishableKey ?? null,

@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { createServer, get as httpGet, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -26,6 +26,7 @@ let browser: Browser;
 let host: Server;
 let hostOrigin: string;
 let snippet: string;
+const frameUrl = () => platform.url.replace('localhost', 'frames.localhost');
 
 /** What the host page's server answers: the example's files, the snippet pointing at this platform. */
 interface Variant {
@@ -34,6 +35,8 @@ interface Variant {
   below?: boolean;
   /** The snippet twice, as a careless page builder might leave it, after a queue stub the page calls. */
   twice?: boolean;
+  /** The widget in an iframe instead of a placeholder (the loader still on the page, to size the frame). */
+  frame?: boolean;
 }
 const variants: Record<string, Variant> = {
   strict: {
@@ -53,6 +56,11 @@ const variants: Record<string, Variant> = {
     csp: (api) => `default-src 'self'; script-src 'self' ${api}; connect-src ${api}; style-src 'self'`,
     twice: true,
   },
+  frame: {
+    csp: (api) =>
+      `default-src 'self'; script-src 'self' ${api}; frame-src ${api.replace('localhost', 'frames.localhost')}; style-src 'self'`,
+    frame: true,
+  },
 };
 
 function page(variant: Variant): string {
@@ -62,6 +70,13 @@ function page(variant: Variant): string {
   );
   if (variant === variants.nonce) {
     html = html.replace(/<script /g, '<script nonce="r4nd0m" ');
+  }
+  if (variant.frame) {
+    const src = `${frameUrl()}/v1/frame/${agency.publishableKey}.html?element=acme-faq`;
+    html = html.replace(
+      /<acme-faq>[\s\S]*<\/acme-faq>/,
+      `<iframe src="${src}" title="Questions" width="100%"></iframe>`,
+    );
   }
   if (variant.below) {
     html = html
@@ -223,7 +238,7 @@ describe('the one-line snippet on a plain HTML page', () => {
     expect(await page.textContent('acme-faq .fallback')).toBe('Our questions and answers are on their way.');
     expect(await page.textContent('#page-script')).toBe("The page's own script ran.");
     expect(warnings.filter((text) => text.startsWith('Dramac:'))).toEqual([
-      'Dramac: <acme-faq> could not be loaded; its placeholder content stays.',
+      'Dramac: <acme-faq> failed to load; its placeholder stays.',
     ]);
     // The browser's own note of the failed request aside, nothing of ours complains.
     expect(errors.filter((text) => !text.includes('net::ERR_FAILED'))).toEqual([]);
@@ -252,6 +267,81 @@ describe('the one-line snippet on a plain HTML page', () => {
     expect(await page.context().cookies()).toEqual([]);
     expect(await page.evaluate(() => [localStorage.length, sessionStorage.length])).toEqual([0, 0]);
     await page.context().close();
+  });
+});
+
+/** A GET as a browser on FRAME_URL sends it (fetch may not set Host; node:http may). */
+function asFrameHost(path: string): Promise<{ status: number; headers: IncomingHttpHeaders; body: string }> {
+  return new Promise((resolve, reject) => {
+    const request = httpGet(`${platform.url.replace('localhost', '127.0.0.1')}${path}`, {
+      headers: { host: new URL(frameUrl()).host },
+    });
+    request.on('response', (response) => {
+      let body = '';
+      response.on('data', (chunk) => (body += chunk));
+      response.on('end', () => resolve({ status: response.statusCode!, headers: response.headers, body }));
+    });
+    request.on('error', reject);
+  });
+}
+
+describe('the iframe embed', () => {
+  it('shows the widget in a frame of its own origin, sized to its content by the loader', async () => {
+    const { page, errors } = await visit('frame');
+    const frame = page.frameLocator('iframe');
+    await frame.locator('acme-faq').waitFor();
+    await page.waitForFunction(
+      () => (document.querySelector('iframe') as HTMLIFrameElement).style.height !== '',
+      undefined,
+      { timeout: 10_000 },
+    );
+    const heights = await page.evaluate(() => {
+      const iframe = document.querySelector('iframe') as HTMLIFrameElement;
+      return { frame: iframe.getBoundingClientRect().height, content: iframe.contentDocument === null };
+    });
+    // Cross-origin: the host page cannot look inside; it only learns the height the frame posts.
+    expect(heights.content).toBe(true);
+    expect(heights.frame).toBeGreaterThan(150);
+    const text = await frame.locator('acme-faq').evaluate((element) => element.shadowRoot?.textContent ?? '');
+    expect(text).toContain('Do you bake on Sundays?');
+    expect(errors).toEqual([]);
+    await page.context().close();
+  });
+
+  it('does not show in a page of an origin the site does not allow', async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    const src = `${frameUrl()}/v1/frame/${agency.publishableKey}.html?element=acme-faq`;
+    await page.goto(`${platform.url}/healthz`); // some page of another origin than the site's
+    await page.evaluate((url) => {
+      const frame = document.createElement('iframe');
+      frame.src = url;
+      document.body.append(frame);
+    }, src);
+    await page.waitForTimeout(1_000);
+    const rendered = await Promise.all(
+      page.frames().map((frame) =>
+        frame
+          .locator('acme-faq')
+          .count()
+          .catch(() => 0),
+      ),
+    );
+    expect(rendered.reduce((a, b) => a + b, 0)).toBe(0);
+    await context.close();
+  });
+
+  it('is served from FRAME_URL only, and only into the site’s allowed origins', async () => {
+    const onApiOrigin = await fetch(`${platform.url}/v1/frame/${agency.publishableKey}.html?element=acme-faq`);
+    expect(onApiOrigin.status).toBe(404);
+    const framed = await fetch(`${frameUrl().replace('frames.localhost', '127.0.0.1')}/v1/frame/x.html`);
+    expect(framed.status).toBe(400);
+    const page = await asFrameHost(`/v1/frame/${agency.publishableKey}.html?element=acme-faq`);
+    expect(page.status).toBe(200);
+    expect(page.headers['content-security-policy']).toContain(`frame-ancestors https://bakery.example ${hostOrigin}`);
+    expect(page.body).toContain('<acme-faq></acme-faq>');
+    const notInstalled = await asFrameHost(`/v1/frame/${agency.publishableKey}.html?element=acme-other`);
+    expect(notInstalled.status).toBe(404);
   });
 });
 

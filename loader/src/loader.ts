@@ -21,6 +21,8 @@ interface Config {
   key: string;
   /** The shared Lit runtime every bundle imports: fetched beside the first bundle, not after it. */
   runtime: { url: string; integrity: string };
+  /** Where the iframe embed's pages come from (FRAME_URL), if the platform has them. */
+  frame: string | null;
   theme: {
     tokens?: Record<string, string>;
     fonts?: { family: string; src: string; weight?: string; style?: string }[];
@@ -96,24 +98,22 @@ declare const __DRAMAC_CONFIG__: Config;
       script.onerror = reject;
       d.head.appendChild(script);
     }).catch(() => {
-      if (!warned) console.warn(`Dramac: <${tag}> could not be loaded; its placeholder content stays.`);
+      if (!warned) console.warn(`Dramac: <${tag}> failed to load; its placeholder stays.`);
       warned = true;
     });
   };
 
-  const nearViewport =
-    'IntersectionObserver' in window
-      ? new IntersectionObserver(
-          (entries) => {
-            for (const entry of entries) {
-              if (!entry.isIntersecting) continue;
-              nearViewport?.unobserve(entry.target);
-              load(entry.target.localName);
-            }
-          },
-          { rootMargin: '200px' },
-        )
-      : null;
+  // Every browser the elements run in has it (custom elements came later).
+  const nearViewport = new IntersectionObserver(
+    (entries) => {
+      for (const entry of entries) {
+        if (!entry.isIntersecting) continue;
+        nearViewport.unobserve(entry.target);
+        load(entry.target.localName);
+      }
+    },
+    { rootMargin: '200px' },
+  );
 
   /** Gives a placeholder its connection and settings, and an instance id, then waits to load it. */
   const upgrade = (found: Element) => {
@@ -134,8 +134,7 @@ declare const __DRAMAC_CONFIG__: Config;
     if (!element.hasAttribute('api-base')) element.setAttribute('api-base', config.api);
     if (!element.hasAttribute('key')) element.setAttribute('key', config.key);
     (element as unknown as { settings: unknown }).settings ??= elements.get(element.localName)!.settings;
-    if (nearViewport) nearViewport.observe(element);
-    else load(element.localName);
+    nearViewport.observe(element);
   };
 
   const selector = [...elements.keys(), '[data-dramac]'].join(',');
@@ -157,7 +156,7 @@ declare const __DRAMAC_CONFIG__: Config;
     } else if (command === 'destroy') {
       // SPAs tearing down: stop watching the page and hearing its events; the elements stay the page's.
       added.disconnect();
-      nearViewport?.disconnect();
+      nearViewport.disconnect();
       for (const [type, listener] of listeners) d.removeEventListener(type, listener);
       listeners.length = 0;
     } else if (command === 'identify' || command === 'consent') {
@@ -170,6 +169,16 @@ declare const __DRAMAC_CONFIG__: Config;
   const queued = w.dramac?.q ?? [];
   w.dramac = api;
   for (const call of queued) api(...(Array.from(call) as [string, ...unknown[]]));
+
+  // The iframe embed: a frame of ours says how tall it is; its iframe on this page takes that height.
+  if (config.frame) {
+    addEventListener('message', (event) => {
+      if (event.origin !== config.frame || event.data?.type !== 'dramac:resize') return;
+      d.querySelectorAll('iframe').forEach((frame) => {
+        if (frame.contentWindow === event.source) frame.style.height = `${Number(event.data.height)}px`;
+      });
+    });
+  }
 
   const start = () => {
     scan(d.body);

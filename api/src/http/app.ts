@@ -41,6 +41,8 @@ export interface AppOptions {
   publicUrl: string;
   /** See Config.allowLocalHooks. */
   allowLocalHooks: boolean;
+  /** See Config.frameUrl. */
+  frameUrl: string | null;
   /** Check every response against the spec too (on in tests: a drifting response fails loudly). */
   validateResponses: boolean;
   limits: RateLimits;
@@ -89,7 +91,7 @@ export function createApp(options: AppOptions): { app: Express; lifecycle: Lifec
     pages({ spec, publicUrl: options.publicUrl, demoKey: options.demoKey ?? null, moduleSources: modules.sources }),
   );
   app.use(modules.router);
-  app.options('/{*path}', preflight(knex, operations));
+  app.options('/{*path}', preflight(knex, operations, options.frameUrl));
   const json = ['application/json', 'application/*+json'];
   // Publishing carries a module's bundle (the files' own limits are checked with the manifest).
   app.post('/v1/modules', express.json({ limit: PUBLISH_BODY_LIMIT, type: json }));
@@ -112,11 +114,12 @@ export function createApp(options: AppOptions): { app: Express; lifecycle: Lifec
       operations,
       handlers,
       platformOrigin: options.publicUrl,
+      frameOrigin: options.frameUrl,
       allowLocalHooks: options.allowLocalHooks,
       limits: options.limits,
     }),
   );
-  app.use(corsOnErrors(knex, operations));
+  app.use(corsOnErrors(knex, operations, options.frameUrl));
   app.use(errorHandler);
   return { app, lifecycle };
 }

@@ -82,10 +82,22 @@ export async function enterPublishableKey(tx: Knex.Transaction, token: string): 
   return row?.kind === 'publishable' ? row.site_id : null;
 }
 
-/** The allowed origins of a publishable key's site (none for an unknown, revoked or other key). */
-export async function publishableKeyOrigins(knex: Knex, token: string): Promise<string[]> {
+/**
+ * Where a publishable key may be used from: its site's allowed origins, and the platform's frame origin
+ * (FRAME_URL), whose pages host the site's widgets in iframes.
+ */
+const keyOrigins = (row: CredentialRow, frameOrigin: string | null) => [
+  ...(row.allowed_origins ?? []),
+  ...(frameOrigin ? [frameOrigin] : []),
+];
+
+/** The origins a publishable key may be used from (none for an unknown, revoked or other key). */
+export async function publishableKeyOrigins(knex: Knex, token: string, frameOrigin: string | null): Promise<string[]> {
   if (!token.startsWith('pk_')) return [];
-  return knex.transaction(async (tx) => (await lookUp(tx, token))?.allowed_origins ?? []);
+  return knex.transaction(async (tx) => {
+    const row = await lookUp(tx, token);
+    return row?.kind === 'publishable' ? keyOrigins(row, frameOrigin) : [];
+  });
 }
 
 /**
@@ -98,6 +110,8 @@ export async function authenticate(
   requirements: SecurityRequirements,
   /** Where the request comes from (see `requestOrigin`). */
   origin: string | null,
+  /** The origin of the platform's widget frames (FRAME_URL), if it has one. */
+  frameOrigin: string | null,
 ): Promise<Principal> {
   const credential = credentialOf(req);
   const schemes = requirements.flatMap((requirement) => Object.keys(requirement));
@@ -121,7 +135,7 @@ export async function authenticate(
   if (!row) throw unauthorized('The credential is unknown, expired or revoked.');
 
   if (row.kind === 'publishable') {
-    if (!origin || !row.allowed_origins?.includes(origin)) {
+    if (!origin || !keyOrigins(row, frameOrigin).includes(origin)) {
       throw forbidden(
         'origin_not_allowed',
         origin

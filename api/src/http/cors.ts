@@ -15,13 +15,13 @@ const PREFLIGHT_MAX_AGE_SECONDS = 600;
 const publicOperationsOf = (operations: OperationInfo[]) =>
   operations.filter((operation) => operation.security.some((r) => 'publishableKey' in r));
 
-export function preflight(knex: Knex, operations: OperationInfo[]): RequestHandler {
+export function preflight(knex: Knex, operations: OperationInfo[], frameOrigin: string | null): RequestHandler {
   const publicOperations = publicOperationsOf(operations);
   return async (req, res) => {
     const methods = publicOperations.filter((operation) => operation.pattern.test(req.path)).map((o) => o.method);
     const origin = originHeader(req); // preflights are always cross-origin, so they carry one
     const key = typeof req.query.key === 'string' ? req.query.key : null;
-    const allowed = methods.length > 0 && origin && key ? await publishableKeyOrigins(knex, key) : [];
+    const allowed = methods.length > 0 && origin && key ? await publishableKeyOrigins(knex, key, frameOrigin) : [];
     if (!origin || !allowed.includes(origin)) {
       throw forbidden(
         'origin_not_allowed',
@@ -43,7 +43,7 @@ export function preflight(knex: Knex, operations: OperationInfo[]): RequestHandl
  * one the key's site allows: without it the browser hides the body, and a widget could not tell
  * `validation_failed` from a network failure.
  */
-export function corsOnErrors(knex: Knex, operations: OperationInfo[]): ErrorRequestHandler {
+export function corsOnErrors(knex: Knex, operations: OperationInfo[], frameOrigin: string | null): ErrorRequestHandler {
   const publicOperations = publicOperationsOf(operations);
   return async (error, req, res, next) => {
     const origin = originHeader(req);
@@ -56,7 +56,7 @@ export function corsOnErrors(knex: Knex, operations: OperationInfo[]): ErrorRequ
     const key = req.query.key;
     const isPublic = publicOperations.some((operation) => operation.pattern.test(req.path));
     if (origin && typeof key === 'string' && isPublic && (error as Error)?.name !== 'KnexTimeoutError') {
-      const allowed = await publishableKeyOrigins(knex, key).catch((): string[] => []);
+      const allowed = await publishableKeyOrigins(knex, key, frameOrigin).catch((): string[] => []);
       if (allowed.includes(origin)) allowOrigin(res, origin);
     }
     next(error);

@@ -52,6 +52,8 @@ export function dispatcher(options: {
   operations: OperationInfo[];
   handlers: Partial<Handlers>;
   platformOrigin: string;
+  /** See Config.frameUrl. */
+  frameOrigin: string | null;
   allowLocalHooks: boolean;
   limits: RateLimits;
 }): RequestHandler {
@@ -90,8 +92,9 @@ export function dispatcher(options: {
       prepare &&
       (await options.knex.transaction(async (tx) => {
         let principal = ANONYMOUS;
-        if (operation.security.length > 0) principal = await authenticate(tx, req, operation.security, origin);
-        else await enterTenant(tx, NO_TENANT);
+        if (operation.security.length > 0) {
+          principal = await authenticate(tx, req, operation.security, origin, options.frameOrigin);
+        } else await enterTenant(tx, NO_TENANT);
         const replay = idempotencyKey
           ? await answeredBefore(tx, principal, idempotencyKey, { method: req.method, path: req.path, body: req.body })
           : false;
@@ -114,8 +117,9 @@ export function dispatcher(options: {
     const effects: (() => void)[] = [];
     const outcome = await options.knex.transaction(async (tx): Promise<Outcome> => {
       let principal: Principal = ANONYMOUS;
-      if (operation.security.length > 0) principal = await authenticate(tx, req, operation.security, origin);
-      else await enterTenant(tx, NO_TENANT);
+      if (operation.security.length > 0) {
+        principal = await authenticate(tx, req, operation.security, origin, options.frameOrigin);
+      } else await enterTenant(tx, NO_TENANT);
       // From here on the origin is known to be allowed: errors may be read by the page too.
       if (origin && principal.kind === 'publishable') res.locals.allowedOrigin = origin;
       const tenant: Tenant = { agencyId: principal.agencyId, clientId: principal.clientId };
@@ -142,6 +146,7 @@ export function dispatcher(options: {
         },
         prepared,
         publicUrl: options.platformOrigin,
+        frameUrl: options.frameOrigin,
         allowLocalHooks: options.allowLocalHooks,
         afterCommit: (effect) => effects.push(effect),
       };

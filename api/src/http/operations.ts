@@ -76,6 +76,8 @@ export interface Context<O extends OperationId> {
   prepared: unknown;
   /** Where this server is reached (PUBLIC_URL), for absolute URLs in responses. */
   publicUrl: string;
+  /** See Config.frameUrl. */
+  frameUrl: string | null;
   /** See Config.allowLocalHooks. */
   allowLocalHooks: boolean;
   /** Runs `effect` once the transaction has committed (never if it rolls back); its failure is only logged. */

@@ -12,7 +12,9 @@ import { etagOf, siteConfiguration } from './site-config.js';
 const JAVASCRIPT = 'text/javascript; charset=utf-8';
 const built = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../loader/dist');
 
-let assets: { loader: string; runtime: Buffer; runtimeTag: string; runtimeIntegrity: string } | undefined;
+let assets:
+  | { loader: string; runtime: Buffer; runtimeTag: string; runtimeIntegrity: string; frame: Buffer; frameTag: string }
+  | undefined;
 
 /** The loader's build (`npm run generate` makes it), read once; start-up checks it is there. */
 export function embedAssets() {
@@ -25,7 +27,10 @@ export function embedAssets() {
       }
     };
     const runtime = read('lit-runtime.js');
+    const frame = read('frame.js');
     assets = {
+      frame,
+      frameTag: etagOf(frame),
       loader: read('loader.js').toString('utf8'),
       runtime,
       runtimeTag: etagOf(runtime),
@@ -45,8 +50,23 @@ const scriptSafe = (value: unknown) =>
 // Public files any page loads (classic or module scripts); nothing in them is the caller's.
 const anyOrigin = { 'Access-Control-Allow-Origin': '*', 'Cross-Origin-Resource-Policy': 'cross-origin' };
 
-export const embedHandlers: Pick<Handlers, 'getEmbedScript' | 'getRuntimeModule'> = {
-  async getEmbedScript({ tx, params, publicUrl, request }) {
+/** The iframe embed's page for one widget: the loader and the element, nothing inline. */
+const framePage = (embedScript: string, frameScript: string, tag: string) => `<!doctype html>
+<html lang="en">
+  <head>
+    <meta charset="utf-8" />
+    <meta name="viewport" content="width=device-width, initial-scale=1" />
+    <script async src="${embedScript}"></script>
+    <script defer src="${frameScript}"></script>
+  </head>
+  <body>
+    <${tag}></${tag}>
+  </body>
+</html>
+`;
+
+export const embedHandlers: Pick<Handlers, 'getEmbedScript' | 'getRuntimeModule' | 'getEmbedFrame'> = {
+  async getEmbedScript({ tx, params, publicUrl, frameUrl, request }) {
     const { loader, runtimeIntegrity } = embedAssets();
     const key = params.file.slice(0, -'.js'.length);
     const siteId = await enterPublishableKey(tx, key);
@@ -56,6 +76,7 @@ export const embedHandlers: Pick<Handlers, 'getEmbedScript' | 'getRuntimeModule'
       api: publicUrl,
       key,
       runtime: { url: `${publicUrl}/v1/runtime/lit@3.js`, integrity: runtimeIntegrity },
+      frame: frameUrl,
       theme,
       modules: modules.map(({ id, elements, settings }) => ({ id, elements, settings })),
     };
@@ -68,10 +89,45 @@ export const embedHandlers: Pick<Handlers, 'getEmbedScript' | 'getRuntimeModule'
     return { status: 200, headers, file: { type: JAVASCRIPT, content: script } };
   },
 
-  async getRuntimeModule({ request }) {
-    const { runtime, runtimeTag } = embedAssets();
-    const headers = { ...anyOrigin, 'Cache-Control': 'public, max-age=86400', ETag: runtimeTag };
-    if (notModified(request, runtimeTag)) return { status: 304, headers };
-    return { status: 200, headers, file: { type: JAVASCRIPT, content: runtime } };
+  async getRuntimeModule({ params, request }) {
+    const { runtime, runtimeTag, frame, frameTag } = embedAssets();
+    const [content, etag] = params.file === 'frame.js' ? [frame, frameTag] : [runtime, runtimeTag];
+    const headers = { ...anyOrigin, 'Cache-Control': 'public, max-age=86400', ETag: etag };
+    if (notModified(request, etag)) return { status: 304, headers };
+    return { status: 200, headers, file: { type: JAVASCRIPT, content } };
+  },
+
+  /**
+   * Served from FRAME_URL only — another origin than the API's, so the modules' code this page runs reaches
+   * nothing of the platform's — and embeddable only by the site's allowed origins.
+   */
+  async getEmbedFrame({ tx, params, query, publicUrl, frameUrl, request }) {
+    if (!frameUrl || request.get('host') !== new URL(frameUrl).host) {
+      throw notFound('frame here: frames are served from FRAME_URL');
+    }
+    const key = params.file.slice(0, -'.html'.length);
+    const siteId = await enterPublishableKey(tx, key);
+    if (!siteId) throw notFound('publishable key');
+    const { modules } = await siteConfiguration(tx, siteId, publicUrl);
+    const tag = query.element;
+    if (!modules.some((module) => module.elements.some((element) => element.tag === tag))) {
+      throw notFound(`widget <${tag}> on this site`);
+    }
+    const ancestors = (await tx('site_origins').where({ site_id: siteId }).pluck('origin')) as string[];
+    const page = framePage(`${frameUrl}/v1/embed/${key}.js`, `${frameUrl}/v1/runtime/frame.js`, tag);
+    const headers = {
+      'Content-Security-Policy': [
+        "default-src 'none'",
+        `script-src ${frameUrl} ${publicUrl}`,
+        `connect-src ${publicUrl}`,
+        'img-src https: data:',
+        'font-src https:',
+        "base-uri 'none'",
+        "form-action 'none'",
+        `frame-ancestors ${ancestors.join(' ') || "'none'"}`,
+      ].join('; '),
+      'Cache-Control': 'no-cache',
+    };
+    return { status: 200, headers, file: { type: 'text/html; charset=utf-8', content: Buffer.from(page) } };
   },
 };

@@ -2,6 +2,8 @@ import { css, html, type PropertyDeclarations } from 'lit';
 import { repeat } from 'lit/directives/repeat.js';
 import type { components } from '@dramac/sdk';
 import { DramacFormElement } from '../shared/form-element.js';
+// `import '@dramac/components/collection-list'` alone is enough on a page: the provider comes along.
+import '../shared/provider.js';
 import type { MessageCatalogue } from '../shared/i18n.js';
 import { stateStyles, themeStyles } from '../shared/theme.js';
 
@@ -28,12 +30,13 @@ const fieldName = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
  * records of a module's declarative collection, one option per record, and lets a visitor pick one.
  * Inside a `<form>` with a `name` it submits the chosen record's id (and honours `required`).
  *
- * Attributes: `module`, `collection`, `fields` (names, space or comma separated; default: the first
- * record's own fields), `label` (the list's accessible name), `name`, `value`, `required`, plus the
- * connection and theme attributes of every Dramac element.
- *
- * Parts: `list`, `item` (`item selected` when chosen), `field` and `field-<name>`, `loading`, `empty`, `error`.
- * Events: `dm-select`, `dm-load`, `dm-error`.
+ * @fires dm-load - The records arrived and are shown. `detail`: `{ count }`.
+ * @fires dm-select - A record was chosen (click, Enter or Space). `detail`: `{ record }`.
+ * @csspart list - The list of records (`role="listbox"`).
+ * @csspart item - One record (`role="option"`).
+ * @csspart selected - The chosen record (with `item`).
+ * @csspart field - One field of a record.
+ * @csspart field-<name> - The field called `<name>`, e.g. `field-question`.
  */
 export class DmCollectionList extends DramacFormElement {
   static override properties: PropertyDeclarations = {
@@ -79,9 +82,13 @@ export class DmCollectionList extends DramacFormElement {
     `,
   ];
 
+  /** The installed module's id, e.g. `acme.faq`. */
   declare module: string | undefined;
+  /** The module's collection to list, e.g. `questions`. */
   declare collection: string | undefined;
+  /** Field names to show, space or comma separated; default: the first record's own fields. */
   declare fields: string | undefined;
+  /** The list's accessible name; a localised "Entries" otherwise. */
   declare label: string | undefined;
   declare private activeIndex: number;
 
@@ -204,7 +211,10 @@ function display(value: unknown): string {
   return typeof value === 'object' ? JSON.stringify(value) : String(value);
 }
 
-if (!customElements.get('dm-collection-list')) customElements.define('dm-collection-list', DmCollectionList);
+// Safe to import twice, and under a server runtime without a registry (see provider.ts).
+if (globalThis.customElements && !customElements.get('dm-collection-list')) {
+  customElements.define('dm-collection-list', DmCollectionList);
+}
 
 declare global {
   interface HTMLElementTagNameMap {

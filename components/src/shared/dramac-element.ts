@@ -1,7 +1,7 @@
 import { ContextConsumer } from '@lit/context';
 import { Task } from '@lit/task';
 import { LitElement, html, type PropertyDeclarations } from 'lit';
-import { createDramacClient, type DramacClient } from '@dramac/sdk';
+import { createDramacClient, getDefaultConnection, onDefaultConnectionChange, type DramacClient } from '@dramac/sdk';
 import { connectionContext, type DramacConnection } from './connection.js';
 import { dispatchDramacEvent, type DramacEventMap } from './events.js';
 import { localeOf, onDocumentLangChange, sharedMessages, type Locale, type MessageCatalogue } from './i18n.js';
@@ -12,9 +12,28 @@ import { stateStyles, themeStyles } from './theme.js';
  * loading / empty / error states, theme tokens, localised strings and `dm-` events.
  *
  * Attributes: `api-base`, `key` (publishable), `theme` (`light` | `dark`), `lang`. Properties: the same plus
- * `settings` and `fetch`. Anything not set on the element comes from the nearest `<dm-provider>`.
+ * `settings` and `fetch`. Anything not set on the element comes from the nearest `<dm-provider>`, and then
+ * from the page-wide default of `init()` in `@dramac/sdk`.
  *
  * Parts (data elements): `loading`, `empty`, `error`. Slots with the same names replace their text.
+ *
+ * @attr lang - The language of the element's texts (`en`, `de`); the nearest ancestor's `lang` otherwise.
+ * @fires dm-error - Data could not be loaded; the element shows its fallback. `detail`: `{ message }`.
+ * @csspart loading - The loading state (`role="status"`).
+ * @csspart empty - The state shown when there is no data.
+ * @csspart error - The fallback shown when data could not be loaded.
+ * @slot loading - Replaces the loading text.
+ * @slot empty - Replaces the empty text.
+ * @slot error - Replaces the error text.
+ * @cssprop --dm-color-primary - Accent colour (focus rings, chosen items).
+ * @cssprop --dm-color-text - Text colour.
+ * @cssprop --dm-color-muted - Colour of secondary text and states.
+ * @cssprop --dm-color-surface - Background colour.
+ * @cssprop --dm-color-border - Border colour.
+ * @cssprop --dm-radius - Corner radius.
+ * @cssprop --dm-space - Base spacing.
+ * @cssprop --dm-font-family - Font family.
+ * @cssprop --dm-font-size - Base font size.
  */
 export class DramacElement extends LitElement {
   static override properties: PropertyDeclarations = {
@@ -28,24 +47,39 @@ export class DramacElement extends LitElement {
   static override styles = [themeStyles, stateStyles];
 
   // `declare` keeps TypeScript from emitting class fields that would shadow Lit's reactive accessors.
+  /** Where the Dramac API is, e.g. `https://api.dramac.example`. */
   declare apiBase: string | undefined;
+  /** The site's publishable key (`pk_…`). */
   declare key: string | undefined;
+  /** The installed module's settings (JSON in the attribute). */
   declare settings: Readonly<Record<string, unknown>> | undefined;
+  /** Another `fetch` (tests, proxies); property only. */
   declare fetch: typeof globalThis.fetch | undefined;
+  /** `light` or `dark`; the visitor's `prefers-color-scheme` otherwise. */
   declare theme: 'light' | 'dark' | undefined;
 
   private readonly provided = new ContextConsumer(this, { context: connectionContext, subscribe: true });
   private cachedClient?: { apiBase: string; key?: string; fetch?: typeof globalThis.fetch; client: DramacClient };
   private stopWatchingDocumentLang?: () => void;
+  private stopWatchingDefault?: () => void;
 
-  /** The element's own connection settings, completed by its provider's. */
+  /** `key` under another name, for React, where `key` is a reserved prop. */
+  get publishableKey(): string | undefined {
+    return this.key;
+  }
+  set publishableKey(value: string | undefined) {
+    this.key = value;
+  }
+
+  /** The element's own connection settings, completed by its provider's, then by `init()`'s default. */
   get connection(): DramacConnection {
     const provided = this.provided.value;
+    const fallback = getDefaultConnection();
     return {
-      apiBase: this.apiBase ?? provided?.apiBase,
-      key: this.key ?? provided?.key,
+      apiBase: this.apiBase ?? provided?.apiBase ?? fallback?.baseUrl,
+      key: this.key ?? provided?.key ?? fallback?.key,
       settings: { ...provided?.settings, ...this.settings },
-      fetch: this.fetch ?? provided?.fetch,
+      fetch: this.fetch ?? provided?.fetch ?? fallback?.fetch,
     };
   }
 
@@ -85,7 +119,8 @@ export class DramacElement extends LitElement {
       args: () => [this.client, ...args()] as [DramacClient | undefined, ...Args],
       task: async ([client, ...rest], { signal }) => {
         try {
-          if (!client) throw new Error('no API connection: set api-base or wrap the element in <dm-provider>');
+          if (!client)
+            throw new Error('no API connection: set api-base, wrap the element in <dm-provider> or call init()');
           return await load(rest as unknown as Args, client, signal);
         } catch (error) {
           // A newer run superseded this one: not a failure anyone needs to hear about.
@@ -135,10 +170,13 @@ export class DramacElement extends LitElement {
   override connectedCallback(): void {
     super.connectedCallback();
     this.stopWatchingDocumentLang = onDocumentLangChange(() => this.requestUpdate());
+    // A later `init()` re-renders the element, and its data task reloads if the connection changed.
+    this.stopWatchingDefault = onDefaultConnectionChange(() => this.requestUpdate());
   }
 
   override disconnectedCallback(): void {
     super.disconnectedCallback();
     this.stopWatchingDocumentLang?.();
+    this.stopWatchingDefault?.();
   }
 }

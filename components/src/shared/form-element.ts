@@ -21,7 +21,9 @@ export class DramacFormElement extends DramacElement {
     formDisabled: { state: true },
   };
 
+  /** The form field name the chosen value is submitted under. */
   declare name: string | undefined;
+  /** The form is invalid until a value is chosen. */
   declare required: boolean;
   declare protected formDisabled: boolean;
 
@@ -34,6 +36,7 @@ export class DramacFormElement extends DramacElement {
     this.formDisabled = false;
   }
 
+  /** The chosen value (e.g. a record id), submitted with the form. */
   get value(): string {
     return this.currentValue;
   }

@@ -4,7 +4,10 @@ import { connectionContext } from './connection.js';
 
 /**
  * `<dm-provider api-base="…" key="pk_…">` gives every Dramac element inside it the API connection, so a
- * page with several widgets states it once. An element's own attributes still win.
+ * page with several widgets states it once. An element's own attributes still win; `init()` from
+ * `@dramac/sdk` sets a page-wide default below both.
+ *
+ * @slot - The Dramac elements (at any depth) that use this connection.
  */
 export class DmProvider extends LitElement {
   static override properties: PropertyDeclarations = {
@@ -20,12 +23,24 @@ export class DmProvider extends LitElement {
     }
   `;
 
+  /** Where the Dramac API is, e.g. `https://api.dramac.example`. */
   declare apiBase: string | undefined;
+  /** The site's publishable key (`pk_…`). */
   declare key: string | undefined;
+  /** The installed module's settings (JSON in the attribute). */
   declare settings: Readonly<Record<string, unknown>> | undefined;
+  /** Another `fetch` (tests, proxies); property only. */
   declare fetch: typeof globalThis.fetch | undefined;
 
   private readonly provider = new ContextProvider(this, { context: connectionContext });
+
+  /** `key` under another name, for React, where `key` is a reserved prop. */
+  get publishableKey(): string | undefined {
+    return this.key;
+  }
+  set publishableKey(value: string | undefined) {
+    this.key = value;
+  }
 
   protected override willUpdate(): void {
     // A new object each time, so subscribed elements re-render and rebuild their client.
@@ -37,8 +52,9 @@ export class DmProvider extends LitElement {
   }
 }
 
-// Registering twice (two copies of a bundle on one page) must not throw.
-if (!customElements.get('dm-provider')) customElements.define('dm-provider', DmProvider);
+// Registering twice (two copies of a bundle on one page) must not throw; without a registry (a server
+// runtime without Lit's DOM shim) importing still succeeds. Lit's node build shims one, so SSR sees it.
+if (globalThis.customElements && !customElements.get('dm-provider')) customElements.define('dm-provider', DmProvider);
 
 declare global {
   interface HTMLElementTagNameMap {

@@ -31,6 +31,7 @@ import { launchChromium } from '../api/test/support/browser.js';
 import { populateAgency } from '../api/test/support/fixtures.js';
 import { faqModule, published } from '../api/test/support/modules.js';
 import { startTestPlatform, type TestPlatform } from '../api/test/support/platform.js';
+import { exitCleanlyOnDeadlineOrSignal } from './deadline.js';
 
 const RUNS = Math.max(1, Number(process.env.BENCH_RUNS ?? 15));
 const BUDGET = 20 * 1024;
@@ -387,18 +388,7 @@ async function main(): Promise<void> {
       await new Promise<void>((resolve) => (host ? host.close(() => resolve()) : resolve()));
       await platform?.close().catch(() => {});
     })());
-  const deadline = setTimeout(() => {
-    console.error(`bench: still running after ${DEADLINE_MS / 1000} s; giving up`);
-    process.exitCode = 1;
-    void cleanUp().finally(() => process.exit(1));
-  }, DEADLINE_MS);
-  deadline.unref();
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    process.once(signal, () => {
-      process.exitCode = 130;
-      void cleanUp().finally(() => process.exit(130));
-    });
-  }
+  const disarm = exitCleanlyOnDeadlineOrSignal(DEADLINE_MS, cleanUp);
 
   try {
     progress(
@@ -590,7 +580,7 @@ async function main(): Promise<void> {
       `Browser: headless Chromium ${browser.version()}, loopback, 1280×720; platform on ${process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite'} with response validation (the test helper's set-up).`,
     );
   } finally {
-    clearTimeout(deadline);
+    disarm();
     await cleanUp();
   }
 }

@@ -25,6 +25,7 @@ import autocannon from 'autocannon';
 import pg from 'pg';
 import { createScratchDatabase } from '../api/test/support/database.js';
 import type { ChildMessage, ServerKind } from './list-sites-server.js';
+import { exitCleanlyOnDeadlineOrSignal } from './deadline.js';
 
 const SERVER_URL =
   process.env.BENCH_DATABASE_URL || process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -355,18 +356,7 @@ async function main(): Promise<void> {
       progress('servers stopped, database dropped');
     })());
 
-  const deadline = setTimeout(() => {
-    console.error(`bench: still running after ${DEADLINE_MS / 1000} s; giving up`);
-    process.exitCode = 1;
-    void cleanUp().finally(() => process.exit(1));
-  }, DEADLINE_MS);
-  deadline.unref();
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    process.once(signal, () => {
-      process.exitCode = 130;
-      void cleanUp().finally(() => process.exit(130));
-    });
-  }
+  const disarm = exitCleanlyOnDeadlineOrSignal(DEADLINE_MS, cleanUp);
 
   try {
     progress('starting the full stack (migrations) to seed it');
@@ -414,7 +404,7 @@ async function main(): Promise<void> {
     }
   } finally {
     await cleanUp();
-    clearTimeout(deadline);
+    disarm();
   }
 }
 

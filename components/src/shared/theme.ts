@@ -7,6 +7,16 @@ import { css } from 'lit';
  *
  * Dark mode follows `prefers-color-scheme` unless the element says `theme="light"` or `theme="dark"`.
  */
+/** The dark defaults: chosen by `theme="dark"`, or by the visitor's system unless `theme="light"`. */
+const dark = css`
+  --_dm-primary: var(--dm-color-primary, #8fb0ff);
+  --_dm-text: var(--dm-color-text, #eceef2);
+  --_dm-muted: var(--dm-color-muted, #a9afbc);
+  --_dm-surface: var(--dm-color-surface, #16181d);
+  --_dm-border: var(--dm-color-border, #3a3f4b);
+  color-scheme: dark;
+`;
+
 export const themeStyles = css`
   :host {
     --_dm-primary: var(--dm-color-primary, #2454d6);
@@ -29,21 +39,11 @@ export const themeStyles = css`
     display: none;
   }
   :host([theme='dark']) {
-    --_dm-primary: var(--dm-color-primary, #8fb0ff);
-    --_dm-text: var(--dm-color-text, #eceef2);
-    --_dm-muted: var(--dm-color-muted, #a9afbc);
-    --_dm-surface: var(--dm-color-surface, #16181d);
-    --_dm-border: var(--dm-color-border, #3a3f4b);
-    color-scheme: dark;
+    ${dark}
   }
   @media (prefers-color-scheme: dark) {
     :host(:not([theme='light'])) {
-      --_dm-primary: var(--dm-color-primary, #8fb0ff);
-      --_dm-text: var(--dm-color-text, #eceef2);
-      --_dm-muted: var(--dm-color-muted, #a9afbc);
-      --_dm-surface: var(--dm-color-surface, #16181d);
-      --_dm-border: var(--dm-color-border, #3a3f4b);
-      color-scheme: dark;
+      ${dark}
     }
   }
   *,

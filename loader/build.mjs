@@ -4,6 +4,7 @@
  *                   configuration where `__DRAMAC_CONFIG__` stands
  *   lit-runtime.js  Lit, once for every module on a page: module bundles import it as `/v1/runtime/lit@3.js`
  *   frame.js        the iframe embed's page script: it tells the host page its height
+ *   launcher.js     floating widgets' light button, imported by the embed script of sites that have one
  */
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -16,4 +17,5 @@ await Promise.all([
   build({ ...script('loader'), format: 'iife', target: 'es2019' }),
   build({ ...script('frame'), format: 'iife', target: 'es2019' }),
   build({ ...script('lit-runtime'), format: 'esm', target: 'es2021' }),
+  build({ ...script('launcher'), format: 'esm', target: 'es2021' }),
 ]);

@@ -10,7 +10,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium } from './support/browser.js';
 import { populateAgency, type PopulatedAgency } from './support/fixtures.js';
-import { faqModule, published } from './support/modules.js';
+import { faqModule, published, variant } from './support/modules.js';
 import { startTestPlatform, type TestPlatform } from './support/platform.js';
 
 /**
@@ -26,6 +26,8 @@ let browser: Browser;
 let host: Server;
 let hostOrigin: string;
 let snippet: string;
+/** A second site of the agency, whose FAQ floats: a launcher until a visitor opens it. */
+const floating = { siteId: '', publishableKey: '' };
 const frameUrl = () => platform.url.replace('localhost', 'frames.localhost');
 
 /** What the host page's server answers: the example's files, the snippet pointing at this platform. */
@@ -37,6 +39,8 @@ interface Variant {
   twice?: boolean;
   /** The widget in an iframe instead of a placeholder (the loader still on the page, to size the frame). */
   frame?: boolean;
+  /** The site whose widget floats (a launcher), and no placeholder on the page. */
+  launcher?: boolean;
 }
 const variants: Record<string, Variant> = {
   strict: {
@@ -56,6 +60,10 @@ const variants: Record<string, Variant> = {
     csp: (api) => `default-src 'self'; script-src 'self' ${api}; connect-src ${api}; style-src 'self'`,
     twice: true,
   },
+  launcher: {
+    csp: (api) => `default-src 'self'; script-src 'self' ${api}; connect-src ${api}; style-src 'self'`,
+    launcher: true,
+  },
   frame: {
     csp: (api) =>
       `default-src 'self'; script-src 'self' ${api}; frame-src ${api.replace('localhost', 'frames.localhost')}; style-src 'self'`,
@@ -70,6 +78,11 @@ function page(variant: Variant): string {
   );
   if (variant === variants.nonce) {
     html = html.replace(/<script /g, '<script nonce="r4nd0m" ');
+  }
+  if (variant.launcher) {
+    html = html
+      .replace(agency.publishableKey, floating.publishableKey)
+      .replace(/<acme-faq>[\s\S]*<\/acme-faq>/, '<div class="spacer"></div><p id="below">The page goes on.</p>');
   }
   if (variant.frame) {
     const src = `${frameUrl()}/v1/frame/${agency.publishableKey}.html?element=acme-faq`;
@@ -144,6 +157,29 @@ beforeAll(async () => {
     });
     expect(reply.status).toBe(201);
   }
+  const created = async (path: string, body: unknown) => {
+    const reply = await platform.request('POST', path, { token: agency.token, body });
+    expect(reply.status, reply.text).toBe(201);
+    return reply.body;
+  };
+  floating.siteId = (await created('/v1/sites', { client_id: agency.clientId, name: 'help.bakery.example' })).id;
+  await created(`/v1/sites/${floating.siteId}/origins`, { origin: hostOrigin });
+  floating.publishableKey = (
+    await created('/v1/keys', { type: 'publishable', name: 'help', site_id: floating.siteId })
+  ).secret;
+  await published(
+    platform,
+    agency.token,
+    variant(v1, (manifest) => {
+      manifest.version = '3.0.0';
+      manifest.elements![0]!.launcher = { label: 'Questions?' };
+    }),
+  );
+  await created(`/v1/sites/${floating.siteId}/installs`, { module_id: 'acme.faq', version: '3.0.0' });
+  await created(`/v1/m/acme.faq/questions?site_id=${floating.siteId}`, {
+    question: 'Do you bake on Sundays?',
+    answer: 'From eight.',
+  });
   browser = await launchChromium();
 });
 afterAll(async () => {
@@ -284,6 +320,48 @@ function asFrameHost(path: string): Promise<{ status: number; headers: IncomingH
     request.on('error', reject);
   });
 }
+
+describe('a floating widget', () => {
+  it('shows a light launcher, loads the module on first use, in a modal that gives focus and scroll back', async () => {
+    const { page, requests, errors } = await visit('launcher');
+    const launcher = page.locator('[data-dramac-launcher="acme-faq"]').locator('button[part="launcher"]');
+    await launcher.waitFor();
+    expect(await launcher.textContent()).toBe('Questions?');
+    await page.waitForTimeout(300);
+    expect(requests.filter((url) => url.includes('/v1/bundles/'))).toEqual([]);
+
+    expect(await page.evaluate(() => (window.scrollTo(0, 40), window.scrollY))).toBe(40);
+    await launcher.click();
+    await rendered(page, '[data-dramac-launcher] acme-faq');
+    expect(requests.filter((url) => url.includes('/v1/bundles/'))).toHaveLength(1);
+    // The page behind is inert while the dialog is open, and does not scroll.
+    const open = await page.evaluate(() => ({
+      modal: document.querySelector('[data-dramac-launcher]')!.shadowRoot!.querySelector('dialog')!.matches(':modal'),
+      overflow: document.documentElement.style.overflow,
+      focus: document.querySelector('[data-dramac-launcher]')!.shadowRoot!.activeElement?.className,
+    }));
+    expect(open).toEqual({ modal: true, overflow: 'hidden', focus: 'close' });
+
+    await page.keyboard.press('Escape');
+    await page.waitForFunction(() => document.documentElement.style.overflow === '');
+    const after = await page.evaluate(() => ({
+      focused: document.activeElement?.getAttribute('data-dramac-launcher'),
+      inner: document.activeElement?.shadowRoot?.activeElement?.getAttribute('part'),
+      scroll: window.scrollY,
+    }));
+    expect(after).toEqual({ focused: 'acme-faq', inner: 'launcher', scroll: 40 });
+    expect(errors).toEqual([]);
+    await page.context().close();
+  });
+
+  it('comes only to the sites that have one', async () => {
+    const plain = await platform.request('GET', `/v1/embed/${agency.publishableKey}.js`);
+    expect(plain.text).not.toContain('launcher.js');
+    const floats = await platform.request('GET', `/v1/embed/${floating.publishableKey}.js`);
+    expect(floats.text).toContain('/v1/runtime/launcher.js');
+    expect(floats.text).toContain('"label":"Questions?"');
+  });
+});
 
 describe('the iframe embed', () => {
   it('shows the widget in a frame of its own origin, sized to its content by the loader', async () => {

@@ -12,9 +12,12 @@ import { etagOf, siteConfiguration } from './site-config.js';
 const JAVASCRIPT = 'text/javascript; charset=utf-8';
 const built = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../loader/dist');
 
+/** The shared scripts served at /v1/runtime/{name}, by name, from the loader's build. */
+const RUNTIME_FILES = { 'lit@3.js': 'lit-runtime.js', 'frame.js': 'frame.js', 'launcher.js': 'launcher.js' };
+type RuntimeName = keyof typeof RUNTIME_FILES;
+
 let assets:
-  | { loader: string; runtime: Buffer; runtimeTag: string; runtimeIntegrity: string; frame: Buffer; frameTag: string }
-  | undefined;
+  { loader: string; runtime: Record<RuntimeName, { content: Buffer; etag: string }>; litIntegrity: string } | undefined;
 
 /** The loader's build (`npm run generate` makes it), read once; start-up checks it is there. */
 export function embedAssets() {
@@ -26,15 +29,16 @@ export function embedAssets() {
         throw new StartupError(`loader/dist/${file} is missing: run \`npm run generate\` (npm start and npm test do).`);
       }
     };
-    const runtime = read('lit-runtime.js');
-    const frame = read('frame.js');
+    const runtime = Object.fromEntries(
+      Object.entries(RUNTIME_FILES).map(([name, file]) => {
+        const content = read(file);
+        return [name, { content, etag: etagOf(content) }];
+      }),
+    ) as Record<RuntimeName, { content: Buffer; etag: string }>;
     assets = {
-      frame,
-      frameTag: etagOf(frame),
       loader: read('loader.js').toString('utf8'),
       runtime,
-      runtimeTag: etagOf(runtime),
-      runtimeIntegrity: `sha384-${createHash('sha384').update(runtime).digest('base64')}`,
+      litIntegrity: `sha384-${createHash('sha384').update(runtime['lit@3.js'].content).digest('base64')}`,
     };
   }
   return assets;
@@ -67,7 +71,7 @@ const framePage = (embedScript: string, frameScript: string, tag: string) => `<!
 
 export const embedHandlers: Pick<Handlers, 'getEmbedScript' | 'getRuntimeModule' | 'getEmbedFrame'> = {
   async getEmbedScript({ tx, params, publicUrl, frameUrl, request }) {
-    const { loader, runtimeIntegrity } = embedAssets();
+    const { loader, litIntegrity } = embedAssets();
     const key = params.file.slice(0, -'.js'.length);
     const siteId = await enterPublishableKey(tx, key);
     if (!siteId) throw notFound('publishable key');
@@ -75,12 +79,21 @@ export const embedHandlers: Pick<Handlers, 'getEmbedScript' | 'getRuntimeModule'
     const config = {
       api: publicUrl,
       key,
-      runtime: { url: `${publicUrl}/v1/runtime/lit@3.js`, integrity: runtimeIntegrity },
+      runtime: { url: `${publicUrl}/v1/runtime/lit@3.js`, integrity: litIntegrity },
       frame: frameUrl,
       theme,
       modules: modules.map(({ id, elements, settings }) => ({ id, elements, settings })),
     };
-    const script = Buffer.from(loader.replace('__DRAMAC_CONFIG__', () => scriptSafe(config)));
+    // Floating widgets' light button comes only to the sites that have one (it is not the loader's to carry).
+    const launchers = modules.flatMap((module) =>
+      module.elements.flatMap((element) =>
+        element.launcher ? [{ tag: element.tag, label: element.launcher.label }] : [],
+      ),
+    );
+    const launch = launchers.length
+      ? `\nimport(${scriptSafe(`${publicUrl}/v1/runtime/launcher.js`)}).then((m) => m.default(${scriptSafe(launchers)}));`
+      : '';
+    const script = Buffer.from(loader.replace('__DRAMAC_CONFIG__', () => scriptSafe(config)) + launch);
     const etag = etagOf(script);
     // Short-lived: a changed setting or version reaches pages within a minute; the bundles it names are
     // immutable.
@@ -90,8 +103,7 @@ export const embedHandlers: Pick<Handlers, 'getEmbedScript' | 'getRuntimeModule'
   },
 
   async getRuntimeModule({ params, request }) {
-    const { runtime, runtimeTag, frame, frameTag } = embedAssets();
-    const [content, etag] = params.file === 'frame.js' ? [frame, frameTag] : [runtime, runtimeTag];
+    const { content, etag } = embedAssets().runtime[params.file];
     const headers = { ...anyOrigin, 'Cache-Control': 'public, max-age=86400', ETag: etag };
     if (notModified(request, etag)) return { status: 304, headers };
     return { status: 200, headers, file: { type: JAVASCRIPT, content } };

@@ -106,6 +106,9 @@ export function checkManifest(
       report(field('elements', index, 'entry'), `names \`${element.entry}\`, which is not in the bundle`);
     }
     if (element.settings) checkSettings(element.settings, field('elements', index, 'settings'), report);
+    if (element.launcher && manifest.type !== 'widget') {
+      report(field('elements', index, 'launcher'), 'is for widgets only: it shows for visitors');
+    }
   });
 
   if (manifest.api) {

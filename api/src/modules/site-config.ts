@@ -38,7 +38,12 @@ export async function siteConfiguration(tx: Knex.Transaction, siteId: string, pu
       type: install.manifest.type,
       elements: (install.manifest.elements ?? []).map((element) => {
         const file = install.files.find((candidate) => candidate.path === element.entry)!;
-        return { tag: element.tag, url: bundleUrl(publicUrl, file.sha256), integrity: file.integrity };
+        return {
+          tag: element.tag,
+          url: bundleUrl(publicUrl, file.sha256),
+          integrity: file.integrity,
+          ...(element.launcher ? { launcher: element.launcher } : {}),
+        };
       }),
       settings: install.settings,
     })),

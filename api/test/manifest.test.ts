@@ -199,6 +199,16 @@ const cases: Case[] = [
     message: /only widgets serve visitors, not an integration/,
   },
   {
+    rule: 'launchers are for widgets',
+    change: (m) => {
+      m.type = 'app';
+      delete questions(m).public;
+      element(m).launcher = { label: 'Help' };
+    },
+    path: '/body/manifest/elements/0/launcher',
+    message: /widgets only/,
+  },
+  {
     rule: 'an app has no public access',
     change: (m) => (m.type = 'app'),
     path: '/body/manifest/collections/questions/public',

@@ -297,6 +297,44 @@ describe('the one-line snippet on a plain HTML page', () => {
     await page.context().close();
   });
 
+  it('stops watching the page after dramac("destroy"), for SPAs tearing down', async () => {
+    const { page } = await visit();
+    await rendered(page);
+    await page.evaluate(() => {
+      (window as unknown as { dramac: (command: string) => void }).dramac('destroy');
+      const late = document.createElement('div');
+      late.setAttribute('data-dramac', 'acme-faq');
+      late.id = 'after-destroy';
+      document.body.append(late);
+    });
+    await page.waitForTimeout(300);
+    expect(await page.locator('#after-destroy').evaluate((element) => element.localName)).toBe('div');
+    await page.context().close();
+  });
+
+  it('hoists the theme’s tokens and fonts to the document (a shadow root would ignore @font-face)', async () => {
+    const theme = {
+      tokens: { '--dm-color-primary': '#aa3300' },
+      fonts: [{ family: 'Bakery Sans', src: 'https://fonts.example/bakery.woff2', weight: '400 700' }],
+    };
+    const put = await platform.request('PUT', `/v1/sites/${agency.siteId}/theme`, { token: agency.token, body: theme });
+    expect(put.status).toBe(200);
+    const { page } = await visit();
+    await rendered(page);
+    const applied = await page.evaluate(() => ({
+      primary: getComputedStyle(document.documentElement).getPropertyValue('--dm-color-primary').trim(),
+      fonts: document.adoptedStyleSheets.flatMap((sheet) =>
+        [...sheet.cssRules].filter((rule) => rule instanceof CSSFontFaceRule).map((rule) => rule.cssText),
+      ),
+    }));
+    expect(applied.primary).toBe('#aa3300');
+    expect(applied.fonts).toHaveLength(1);
+    expect(applied.fonts[0]).toContain('Bakery Sans');
+    await page.context().close();
+    // The font cannot load here (no network): the other cases go without it.
+    await platform.request('PUT', `/v1/sites/${agency.siteId}/theme`, { token: agency.token, body: { tokens: {} } });
+  });
+
   it('sets no cookie and stores nothing', async () => {
     const { page } = await visit();
     await rendered(page);

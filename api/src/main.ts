@@ -1,6 +1,7 @@
 import { createLogger } from './logger.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { StartupError } from './db/startup-error.js';
+import { seedDemoModule } from './demo-module.js';
 import { startPlatform } from './server.js';
 
 function fail(message: string): never {
@@ -33,8 +34,13 @@ const lines = [
   `  Health          ${config.publicUrl}/healthz  ${config.publicUrl}/readyz`,
 ];
 if (platform.demo) {
+  // The demo site shows a real widget, set up through the API (the server is listening by now).
+  const widget = await seedDemoModule(platform.url, platform.demo).then(
+    (module) => `the ${module} widget`,
+    (error: unknown) => `no widget (${error instanceof Error ? error.message : String(error)})`,
+  );
   lines.push(
-    `  Demo site page  ${config.publicUrl}/`,
+    `  Demo site page  ${config.publicUrl}/  — with ${widget}`,
     `  Demo sign-in    curl -X POST ${config.publicUrl}/v1/sessions -H 'content-type: application/json' \\`,
     `                    -d '{"email":"${platform.demo.email}","password":"${platform.demo.password}"}'`,
   );

@@ -1,5 +1,6 @@
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { seedDemoModule } from '../src/demo-module.js';
 import { launchChromium } from './support/browser.js';
 import { startTestPlatform, type TestPlatform } from './support/platform.js';
 
@@ -8,6 +9,7 @@ let browser: Browser;
 
 beforeAll(async () => {
   platform = await startTestPlatform({ demo: true });
+  await seedDemoModule(platform.url, platform.demo!);
   browser = await launchChromium();
 });
 afterAll(async () => {
@@ -37,6 +39,18 @@ describe('the demo site page that npm start serves', () => {
     expect(state).toBe('connected');
     expect(text).toContain('demo-bakery.example');
     expect(complaints, complaints.join('\n')).toEqual([]);
+  });
+
+  it('shows the example widget, set up through the API and embedded with the one-line snippet', async () => {
+    const page = await browser.newPage();
+    await page.goto(`${platform.url}/`);
+    await page.waitForFunction(
+      () => document.querySelector('acme-faq')?.shadowRoot?.textContent?.includes('Do you bake on Sundays?'),
+      undefined,
+      { timeout: 10_000 },
+    );
+    expect(await page.locator('acme-faq').getAttribute('data-dramac-id')).toBe('dm-1');
+    await page.close();
   });
 
   it('is refused from an origin the site does not allow', async () => {

@@ -88,8 +88,8 @@ export function pages(options: {
   }
   const demoPage = fs
     .readFileSync(path.join(demoDir, 'index.html'), 'utf8')
-    .replace('%DRAMAC_KEY%', demoKey)
-    .replace('%DRAMAC_API%', options.publicUrl);
+    .replaceAll('%DRAMAC_KEY%', demoKey)
+    .replaceAll('%DRAMAC_API%', options.publicUrl);
   router.get('/', (_req, res) => {
     res
       .set('Content-Security-Policy', `${STRICT_CSP}; connect-src 'self' ${options.publicUrl}`)

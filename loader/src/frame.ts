@@ -6,10 +6,8 @@ const sheet = new CSSStyleSheet();
 sheet.replaceSync('html,body{margin:0;background:transparent}');
 document.adoptedStyleSheets = [sheet];
 
-let last = -1;
-new ResizeObserver(() => {
-  const height = document.documentElement.scrollHeight;
-  if (height === last) return;
-  last = height;
-  parent.postMessage({ type: 'dramac:resize', height }, '*');
-}).observe(document.body);
+const post = () => parent.postMessage({ type: 'dramac:resize', height: document.documentElement.scrollHeight }, '*');
+new ResizeObserver(post).observe(document.body);
+// The host page's loader is an async script: it may start listening after the first posts. Say it again a
+// few times while the page settles (it costs a number each time).
+for (const delay of [250, 1000, 3000, 6000]) setTimeout(post, delay);

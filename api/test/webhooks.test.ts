@@ -3,6 +3,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { populateAgency, type PopulatedAgency } from './support/fixtures.js';
 import { populateModule, type PopulatedModule } from './support/modules.js';
 import { startTestPlatform, type TestPlatform } from './support/platform.js';
+import { DEFAULT_RETRY_SCHEDULE, DEFAULT_WORKER_OPTIONS } from '../src/webhooks/worker.js';
 import { freePort } from './support/process.js';
 import { eventually, startReceiver, type Received } from './support/webhooks.js';
 
@@ -317,6 +318,17 @@ describe('webhook deliveries', () => {
       return Number(pending?.n) === 0;
     });
   }, 90_000);
+});
+
+describe('the default retry schedule', () => {
+  it('follows the Standard Webhooks guidance: ten attempts over about three days, ten seconds each', () => {
+    expect(DEFAULT_RETRY_SCHEDULE.length + 1).toBe(10);
+    const days = DEFAULT_RETRY_SCHEDULE.reduce((sum, wait) => sum + wait, 0) / 86_400_000;
+    expect(days).toBeGreaterThan(2.5);
+    expect(days * (1 - DEFAULT_WORKER_OPTIONS.jitter)).toBeGreaterThan(2);
+    expect(days * (1 + DEFAULT_WORKER_OPTIONS.jitter)).toBeLessThan(3.5);
+    expect(DEFAULT_WORKER_OPTIONS.timeoutMs).toBe(10_000);
+  });
 });
 
 describe('webhook endpoints', () => {

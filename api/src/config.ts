@@ -24,6 +24,10 @@ export interface Config {
    * modules' code those pages run can reach nothing of the platform's own origin. None: no iframe embed.
    */
   frameUrl: string | null;
+  /** WEBHOOK_TIMEOUT_MS: one delivery attempt's limit (10 s). */
+  webhookTimeoutMs: number;
+  /** WEBHOOK_RETRY_SCHEDULE_MS: the waits between attempts, comma-separated (tests; `null`: the default). */
+  webhookRetrySchedule: number[] | null;
 }
 
 export class ConfigError extends Error {
@@ -77,6 +81,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (!['true', 'false'].includes(hooksText)) {
     throw new ConfigError('HOOKS_ALLOW_LOCAL', `"${hooksText}" is not true or false`);
   }
+  const timeoutText = env.WEBHOOK_TIMEOUT_MS || '10000';
+  if (!/^\d+$/.test(timeoutText) || Number(timeoutText) < 1 || Number(timeoutText) > 60_000) {
+    throw new ConfigError('WEBHOOK_TIMEOUT_MS', `"${timeoutText}" is not a number of milliseconds (1–60000)`);
+  }
+  const scheduleText = env.WEBHOOK_RETRY_SCHEDULE_MS || '';
+  if (scheduleText && !/^\d+(,\d+)*$/.test(scheduleText)) {
+    throw new ConfigError(
+      'WEBHOOK_RETRY_SCHEDULE_MS',
+      `"${scheduleText}" is not a comma-separated list of milliseconds`,
+    );
+  }
   const frameUrl = url(env, 'FRAME_URL', ['http:', 'https:']);
   const frameOrigin = frameUrl && new URL(frameUrl).origin;
   const publicUrl = url(env, 'PUBLIC_URL', ['http:', 'https:']) ?? `http://localhost:${port}`;
@@ -98,5 +113,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     operatorAgencyId,
     allowLocalHooks: hooksText === 'true',
     frameUrl: frameOrigin,
+    webhookTimeoutMs: Number(timeoutText),
+    webhookRetrySchedule: scheduleText ? scheduleText.split(',').map(Number) : null,
   };
 }

@@ -16,6 +16,7 @@ import { embedAssets } from './modules/embed.js';
 import { schedulePurges } from './modules/purge.js';
 import { appointOperator } from './platform/operator.js';
 import { seedDemo, type DemoData } from './seed.js';
+import { startWebhookWorker, type WorkerOptions } from './webhooks/worker.js';
 
 /** How long shutdown waits for in-flight requests before closing their connections. */
 const DRAIN_TIMEOUT_MS = 10_000;
@@ -36,6 +37,8 @@ export async function startPlatform(
     inMemory?: boolean;
     /** Keeps this platform's rate-limit counters apart from others' on a shared Redis. */
     rateLimitNamespace?: string;
+    /** Overrides of the webhook worker's timing (tests run its schedule on a fast clock). */
+    webhooks?: Partial<Omit<WorkerOptions, 'knex' | 'logger' | 'allowLocal'>>;
   },
 ): Promise<Platform> {
   // Redis first: an unreachable one stops start-up before the data directory is touched.
@@ -83,6 +86,14 @@ export async function startPlatform(
     const { port } = server.address() as AddressInfo;
     const running = server;
     const stopPurges = schedulePurges(db.knex, (error) => options.logger.error({ err: error }, 'purging failed'));
+    const webhooks = startWebhookWorker({
+      knex: db.knex,
+      logger: options.logger,
+      allowLocal: config.allowLocalHooks,
+      timeoutMs: config.webhookTimeoutMs,
+      ...(config.webhookRetrySchedule ? { retrySchedule: config.webhookRetrySchedule } : {}),
+      ...options.webhooks,
+    });
     return {
       url: `http://localhost:${port}`,
       db,
@@ -94,6 +105,7 @@ export async function startPlatform(
         const timer = setTimeout(() => running.closeAllConnections(), DRAIN_TIMEOUT_MS);
         await drained;
         clearTimeout(timer);
+        await webhooks.stop();
         await stopPurges();
         await limits.close();
         await db.close();

@@ -4,6 +4,7 @@ import { listOperations, loadPlatformSpec, resolve, type OperationInfo, type Sch
 import { populateAgency, type PopulatedAgency } from './support/fixtures.js';
 import { populateModule, type PopulatedModule } from './support/modules.js';
 import { startTestPlatform, type TestPlatform } from './support/platform.js';
+import { populateWebhook, type PopulatedWebhook } from './support/webhooks.js';
 
 /**
  * Agency A's owner calls every operation of the spec against agency B's resources. Walking the spec
@@ -17,6 +18,8 @@ let a: PopulatedAgency;
 let b: PopulatedAgency;
 /** B's own module, installed on B's site with a record. */
 let bModule: PopulatedModule;
+/** B's webhook endpoint and one of its deliveries. */
+let bWebhook: PopulatedWebhook;
 
 /** B's id for each path parameter and id-valued body field. */
 function victimId(name: string): string {
@@ -35,6 +38,8 @@ function victimId(name: string): string {
     file: bModule.file,
     collection: bModule.collection,
     itemId: bModule.itemId,
+    webhookId: bWebhook.webhookId,
+    deliveryId: bWebhook.deliveryId,
   };
   const id = ids[name];
   if (!id) throw new Error(`No cross-tenant fixture for "${name}": add one of agency B's ids for it here.`);
@@ -108,6 +113,8 @@ const bIds = () => [
   b.keyId,
   b.publishableKeyId,
   bModule.itemId,
+  bWebhook.webhookId,
+  bWebhook.deliveryId,
 ];
 
 beforeAll(async () => {
@@ -116,6 +123,7 @@ beforeAll(async () => {
   b = await populateAgency(platform, 'Bravo');
   await populateModule(platform, a, 'alpha');
   bModule = await populateModule(platform, b, 'bravo');
+  bWebhook = await populateWebhook(platform, b, bModule.moduleId);
 });
 
 /** The module catalog is one for every agency: reading B's published module is by design. */
@@ -166,6 +174,10 @@ describe('a user of agency A, against every operation with agency B’s ids', ()
     expect(origins.body.data.map((o: { id: string }) => o.id)).toEqual([b.originId]);
     const install = await platform.request('GET', `/v1/sites/${b.siteId}/installs/${bModule.moduleId}`, { token });
     expect(install.body).toMatchObject({ status: 'active', version: bModule.version });
+    const webhook = await platform.request('GET', `/v1/webhooks/${bWebhook.webhookId}`, { token });
+    expect(webhook.body).toMatchObject({ enabled: true, url: bWebhook.url });
+    const deliveries = await platform.request('GET', `/v1/webhooks/${bWebhook.webhookId}/deliveries`, { token });
+    expect(deliveries.body.data.map((d: { id: string }) => d.id)).toContain(bWebhook.deliveryId);
     const record = await platform.request('GET', `/v1/m/${bModule.moduleId}/questions/${bModule.itemId}`, { token });
     expect(record.status).toBe(200);
     expect(record.body.question).toBe('bravo: what is this?');

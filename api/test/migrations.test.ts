@@ -38,6 +38,12 @@ describe('migrations', () => {
   it('roll the module system back with the module schemas it made, leaving the platform as it was', async () => {
     await db.knex.raw('CREATE SCHEMA mod_acme__faq');
     await db.knex.raw('CREATE TABLE mod_acme__faq.questions (id uuid PRIMARY KEY)');
+    // The webhooks' tables first (they refer to agencies), then the module system.
+    await db.knex.migrate.down({ migrationSource });
+    const webhookTables = await db.knex.raw(
+      `SELECT tablename FROM pg_tables WHERE tablename LIKE 'webhook%' OR tablename = 'outbox'`,
+    );
+    expect(webhookTables.rows).toEqual([]);
     await db.knex.migrate.down({ migrationSource });
     const schemas = await db.knex.raw(`SELECT nspname FROM pg_namespace WHERE nspname LIKE 'mod\\_%'`);
     expect(schemas.rows).toEqual([]);
@@ -50,6 +56,6 @@ describe('migrations', () => {
       `SELECT pg_get_function_result('dramac_authenticate(bytea)'::regprocedure) AS result`,
     );
     expect(lookup.rows[0].result).not.toContain('operator');
-    expect(await migrateToLatest(db.knex)).toEqual(['0002_modules']);
+    expect(await migrateToLatest(db.knex)).toEqual(['0002_modules', '0003_webhooks']);
   });
 });

@@ -4,6 +4,7 @@ import { enterTenant, NO_TENANT, type Tenant } from '../src/db/tenant.js';
 import { populateAgency, type PopulatedAgency } from './support/fixtures.js';
 import { populateModule } from './support/modules.js';
 import { startTestPlatform, type TestPlatform } from './support/platform.js';
+import { populateWebhook } from './support/webhooks.js';
 
 let platform: TestPlatform;
 let a: PopulatedAgency;
@@ -13,8 +14,8 @@ beforeAll(async () => {
   platform = await startTestPlatform();
   a = await populateAgency(platform, 'Alpha');
   b = await populateAgency(platform, 'Bravo');
-  await populateModule(platform, a, 'alpha');
-  await populateModule(platform, b, 'bravo');
+  await populateWebhook(platform, a, (await populateModule(platform, a, 'alpha')).moduleId);
+  await populateWebhook(platform, b, (await populateModule(platform, b, 'bravo')).moduleId);
 });
 
 /** The module registry is one catalog for all agencies: readable without a tenant, by design. */

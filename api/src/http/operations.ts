@@ -20,7 +20,7 @@ export type BodyOf<O extends OperationId> = operations[O] extends { requestBody:
     ? Json<NonNullable<R>> | undefined
     : undefined;
 
-type SuccessStatus<O extends OperationId> = Extract<keyof operations[O]['responses'], 200 | 201 | 204 | 304>;
+type SuccessStatus<O extends OperationId> = Extract<keyof operations[O]['responses'], 200 | 201 | 202 | 204 | 304>;
 /** What a handler may add to any reply: headers (caching), or a file instead of a JSON body. */
 interface ReplyExtras {
   headers?: Record<string, string>;

@@ -7,6 +7,7 @@ import { badRequest, forbidden, notFound, Problem } from '../http/problem.js';
 import { recordValidator } from './json-schema.js';
 import { RESERVED_FIELDS, type Manifest } from './manifest.js';
 import { collectionTable, searchText, tableExists, type CollectionDefinition } from './storage.js';
+import { collectionEventType, emitSiteEvent, recordPayload } from '../webhooks/outbox.js';
 
 type Item = Schemas['CollectionItem'];
 type Data = Record<string, unknown>;
@@ -189,6 +190,27 @@ function filterValue(target: Target, field: string, text: string): unknown {
   ]);
 }
 
+/**
+ * Writes the record's event to the outbox in the request's transaction, when the module declares one for
+ * this collection and verb (see collectionEventType).
+ */
+async function emitRecordEvent(
+  ctx: Context<CollectionOperation>,
+  target: Target,
+  verb: 'created' | 'updated' | 'deleted',
+  row: Row,
+): Promise<void> {
+  const type = collectionEventType(target.manifest.events, target.manifest.id, target.name, verb);
+  if (!type) return;
+  const record = {
+    ...row.data,
+    id: row.id,
+    created_at: row.created_at.toISOString(),
+    updated_at: row.updated_at.toISOString(),
+  };
+  await emitSiteEvent(ctx, row.site_id, type, recordPayload(target.manifest.events?.[type], record));
+}
+
 const badCursor = () =>
   badRequest('invalid_cursor', 'The cursor is not one this API returned; start again without it.');
 
@@ -296,6 +318,7 @@ export const collectionHandlers: Pick<Handlers, CollectionOperation> = {
         search: searchVector(tx, target, data),
       })
       .returning(ROW)) as Row[];
+    await emitRecordEvent(ctx, target, 'created', row!);
     return { status: 201, body: toItem(target, row!) };
   },
 
@@ -312,6 +335,7 @@ export const collectionHandlers: Pick<Handlers, CollectionOperation> = {
       .where({ id: row.id })
       .update({ data, search: searchVector(tx, target, data), updated_at: tx.fn.now() })
       .returning(ROW)) as Row[];
+    await emitRecordEvent(ctx, target, 'updated', updated!);
     return { status: 200, body: toItem(target, updated!) };
   },
 
@@ -319,6 +343,7 @@ export const collectionHandlers: Pick<Handlers, CollectionOperation> = {
     const { tx } = ctx;
     const { target, row } = await resolveRecord(ctx, 'manage');
     await deleteRows(tx(target.table).where({ id: row.id }));
+    await emitRecordEvent(ctx, target, 'deleted', row);
     return { status: 204 };
   },
 };

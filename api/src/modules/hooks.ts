@@ -62,7 +62,28 @@ export function internetOnlyLookup(hostname: string, options: LookupOptions, cal
   );
 }
 
-const internetOnly = new Agent({ connect: { lookup: internetOnlyLookup } });
+/** A dispatcher whose connections reach internet addresses only (hooks and webhooks share it). */
+export const internetOnly = new Agent({ connect: { lookup: internetOnlyLookup } });
+
+/**
+ * Why a URL may not be called from the platform (`null`: it may). Without `allowLocal`, only HTTPS to a
+ * host name; the connection itself then refuses internal addresses (see internetOnlyLookup).
+ */
+export function urlRefusal(url: string, allowLocal: boolean): string | null {
+  let target: URL;
+  try {
+    target = new URL(url);
+  } catch {
+    return 'its URL is not valid';
+  }
+  if (target.protocol !== 'https:' && target.protocol !== 'http:') return 'it must be an HTTP(S) URL';
+  if (target.username || target.password) return 'it must not carry credentials';
+  if (!allowLocal) {
+    if (target.protocol !== 'https:') return 'it must use HTTPS';
+    if (isIP(target.hostname.replace(/^\[|\]$/g, ''))) return 'it must name a host, not an address';
+  }
+  return null;
+}
 
 /**
  * POSTs the event to the hook: HTTPS to an internet address, within five seconds, following no redirect.
@@ -70,16 +91,9 @@ const internetOnly = new Agent({ connect: { lookup: internetOnlyLookup } });
  * addresses through. The answer's body is never passed on: the caller learns the status and no more.
  */
 async function deliver(url: string, event: HookEvent, allowLocal: boolean): Promise<string | null> {
-  let target: URL;
-  try {
-    target = new URL(url);
-  } catch {
-    return 'its URL is not valid';
-  }
-  if (!allowLocal) {
-    if (target.protocol !== 'https:') return 'hooks must use HTTPS';
-    if (isIP(target.hostname.replace(/^\[|\]$/g, ''))) return 'hooks must name a host, not an address';
-  }
+  const refusal = urlRefusal(url, allowLocal);
+  if (refusal) return refusal.replace(/^it /, 'hooks ');
+  const target = new URL(url);
   try {
     const response = await request(target, {
       method: 'POST',

@@ -14,6 +14,7 @@ import { paginate } from '../http/pagination.js';
 import { conflict, forbidden, notFound, Problem } from '../http/problem.js';
 import { recordValidator } from './json-schema.js';
 import { askHook, notifyHook, type HookEvent } from './hooks.js';
+import { emitSiteEvent } from '../webhooks/outbox.js';
 import { findVersion } from './registry.js';
 import { collectionTable, searchText } from './storage.js';
 import type { Manifest } from './manifest.js';
@@ -90,14 +91,34 @@ async function findActiveInstall(tx: Knex.Transaction, siteId: string, moduleId:
   return install;
 }
 
+/** The platform events an install's transitions emit (see docs/decisions/0009-webhooks-on-an-outbox.md). */
+const INSTALL_EVENTS: Partial<Record<Action, string>> = {
+  install: 'platform.install.created',
+  reinstall: 'platform.install.created',
+  upgrade: 'platform.install.upgraded',
+  rollback: 'platform.install.rolled_back',
+  uninstall: 'platform.install.removed',
+};
+
 async function record(
-  tx: Knex.Transaction,
+  ctx: { tx: Knex.Transaction; afterCommit(effect: () => void): void },
   principal: Principal | null,
-  install: { id: string; agency_id: string; site_id: string },
+  install: { id: string; agency_id: string; site_id: string; module_id?: string },
   action: Action,
   from: string | null,
   to: string | null,
 ) {
+  const { tx } = ctx;
+  const type = INSTALL_EVENTS[action];
+  if (type && install.module_id) {
+    await emitSiteEvent(ctx, install.site_id, type, {
+      install_id: install.id,
+      site_id: install.site_id,
+      module_id: install.module_id,
+      from_version: from,
+      to_version: to,
+    });
+  }
   await tx('install_events').insert({
     id: uuidv7(),
     agency_id: install.agency_id,
@@ -331,7 +352,7 @@ export const installHandlers: Pick<
         await assertRollbackFloor(tx, manifest.id, existing.version, manifest.version);
       }
       await record(
-        tx,
+        ctx,
         principal,
         install,
         existing?.status === 'uninstalled' ? 'reinstall' : 'install',
@@ -350,7 +371,8 @@ export const installHandlers: Pick<
     },
   ),
 
-  async updateInstall({ tx, principal, params, body }) {
+  async updateInstall(ctx) {
+    const { tx, principal, params, body } = ctx;
     const install = await findActiveInstall(tx, params.siteId, params.moduleId);
     const version = (await findVersion(tx, install.module_id, install.version))!;
     const settings = resolveSettings(version.manifest, { ...install.settings, ...body.settings });
@@ -358,7 +380,7 @@ export const installHandlers: Pick<
       .where({ id: install.id })
       .update({ settings, updated_at: tx.fn.now() })
       .returning(INSTALL);
-    await record(tx, principal, install, 'update_settings', install.version, install.version);
+    await record(ctx, principal, install, 'update_settings', install.version, install.version);
     return { status: 200, body: updated };
   },
 
@@ -411,7 +433,7 @@ export const installHandlers: Pick<
           updated_at: tx.fn.now(),
         })
         .returning(INSTALL);
-      await record(tx, principal, install, 'upgrade', install.version, manifest.version);
+      await record(ctx, principal, install, 'upgrade', install.version, manifest.version);
       tellVendor(ctx, manifest.lifecycle?.post_upgrade, {
         event: 'post_upgrade',
         module_id: manifest.id,
@@ -423,7 +445,8 @@ export const installHandlers: Pick<
     },
   ),
 
-  async rollbackInstall({ tx, principal, params }) {
+  async rollbackInstall(ctx) {
+    const { tx, principal, params } = ctx;
     const install = await findActiveInstall(tx, params.siteId, params.moduleId);
     if (!install.previous_version) {
       throw conflict('nothing_to_roll_back', `${install.module_id} has not been upgraded since it was installed.`);
@@ -441,7 +464,7 @@ export const installHandlers: Pick<
         updated_at: tx.fn.now(),
       })
       .returning(INSTALL);
-    await record(tx, principal, install, 'rollback', install.version, install.previous_version);
+    await record(ctx, principal, install, 'rollback', install.version, install.previous_version);
     return { status: 200, body: updated };
   },
 
@@ -459,7 +482,7 @@ export const installHandlers: Pick<
         updated_at: tx.fn.now(),
       })
       .returning(INSTALL);
-    await record(tx, principal, install, 'uninstall', install.version, null);
+    await record(ctx, principal, install, 'uninstall', install.version, null);
     tellVendor(ctx, version.manifest.lifecycle?.uninstall?.hook, {
       event: 'uninstall',
       module_id: install.module_id,

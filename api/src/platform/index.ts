@@ -10,6 +10,7 @@ import { installHandlers } from '../modules/installs.js';
 import { registryHandlers } from '../modules/registry.js';
 import { siteConfigHandlers } from '../modules/site-config.js';
 import { embedHandlers } from '../modules/embed.js';
+import { webhookHandlers } from '../webhooks/api.js';
 
 /** Every operation of the platform spec but the health checks, by operationId. */
 export const handlers: Omit<Handlers, 'getHealth' | 'getReadiness'> = {
@@ -24,4 +25,5 @@ export const handlers: Omit<Handlers, 'getHealth' | 'getReadiness'> = {
   ...siteConfigHandlers,
   ...collectionHandlers,
   ...embedHandlers,
+  ...webhookHandlers,
 };

@@ -18,6 +18,8 @@ export const ALL_SCOPES: readonly Scope[] = [
   'installs:write',
   'collections:read',
   'collections:write',
+  'webhooks:read',
+  'webhooks:write',
 ];
 
 /** What everyone who works on sites may do with modules: browse the catalog, install, manage the data. */
@@ -51,6 +53,8 @@ export const ROLE_SCOPES: Record<Role, readonly Scope[]> = {
     'users:write',
     'keys:read',
     'keys:write',
+    'webhooks:read',
+    'webhooks:write',
     ...MODULE_WORK,
   ],
   client_member: [

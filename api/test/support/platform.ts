@@ -58,7 +58,15 @@ function assertDeclared(method: string, path: string, status: number) {
  * known in advance so that PUBLIC_URL is where a browser really finds it (and the URLs it hands out work).
  */
 export async function startTestPlatform(
-  options: { demo?: boolean; browser?: boolean; logger?: Logger } = {},
+  options: {
+    demo?: boolean;
+    browser?: boolean;
+    logger?: Logger;
+    /** The webhook worker's timing (a fast retry schedule, a short timeout). */
+    webhooks?: Parameters<typeof startPlatform>[1]['webhooks'];
+    /** More configuration variables (`HOOKS_ALLOW_LOCAL: 'false'` …). */
+    env?: Record<string, string>;
+  } = {},
 ): Promise<TestPlatform> {
   const database = await freshDatabase();
   const reachable = options.demo || options.browser;
@@ -74,6 +82,7 @@ export async function startTestPlatform(
     HOOKS_ALLOW_LOCAL: 'true',
     ...(database.databaseUrl ? { DATABASE_URL: database.databaseUrl } : {}),
     ...(process.env.REDIS_URL ? { REDIS_URL: process.env.REDIS_URL } : {}),
+    ...options.env,
   });
   const platform = await startPlatform(config, {
     logger: options.logger ?? createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'),
@@ -81,6 +90,7 @@ export async function startTestPlatform(
     inMemory: true,
     // Suites run side by side on one Redis (REDIS_URL in CI): each counts its own attempts.
     rateLimitNamespace: `dramac-test-${randomUUID()}`,
+    webhooks: options.webhooks,
   });
 
   async function request(method: string, path: string, options: RequestOptions = {}): Promise<Reply> {

@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import * as platform from './0001_platform.js';
 import * as modules from './0002_modules.js';
+import * as webhooks from './0003_webhooks.js';
 
 /**
  * Migrations are listed here in order, as modules, so they run the same under tsx, vitest and a build.
@@ -9,6 +10,7 @@ import * as modules from './0002_modules.js';
 const migrations: Record<string, Knex.Migration> = {
   '0001_platform': platform,
   '0002_modules': modules,
+  '0003_webhooks': webhooks,
 };
 
 /** The server's migrations, oldest first. */

@@ -20,8 +20,9 @@ export interface Config {
   /** Let module lifecycle hooks use plain HTTP and local addresses (development and tests only). */
   allowLocalHooks: boolean;
   /**
-   * The origin the iframe embed's pages are served from: this same server under another name, so the
-   * modules' code those pages run can reach nothing of the platform's own origin. None: no iframe embed.
+   * Where the iframe embed's pages are served from: this same server under other names, one per site
+   * (`https://*.frames.example.com`), so the modules' code those pages run reaches nothing of the platform's
+   * origin nor of another site's frames. None: no iframe embed.
    */
   frameUrl: string | null;
   /** WEBHOOK_TIMEOUT_MS: one delivery attempt's limit (10 s). */
@@ -94,6 +95,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   const frameUrl = url(env, 'FRAME_URL', ['http:', 'https:']);
   const frameOrigin = frameUrl && new URL(frameUrl).origin;
+  if (frameOrigin && !new URL(frameOrigin).hostname.startsWith('*.')) {
+    throw new ConfigError(
+      'FRAME_URL',
+      `"${frameUrl}" must start its host with "*." (each site's frames get their own name)`,
+    );
+  }
   const publicUrl = url(env, 'PUBLIC_URL', ['http:', 'https:']) ?? `http://localhost:${port}`;
   // npm runs workspace scripts inside the workspace; INIT_CWD is where the user typed the command.
   const base = env.INIT_CWD ?? process.cwd();

@@ -28,7 +28,8 @@ let hostOrigin: string;
 let snippet: string;
 /** A second site of the agency, whose FAQ floats: a launcher until a visitor opens it. */
 const floating = { siteId: '', publishableKey: '' };
-const frameUrl = () => platform.url.replace('localhost', 'frames.localhost');
+/** The agency's site's own frame origin: FRAME_URL's `*` is the site's id. */
+const frameUrl = () => platform.url.replace('localhost', `${agency.siteId.replaceAll('-', '')}.frames.localhost`);
 
 /** What the host page's server answers: the example's files, the snippet pointing at this platform. */
 interface Variant {
@@ -66,7 +67,7 @@ const variants: Record<string, Variant> = {
   },
   frame: {
     csp: (api) =>
-      `default-src 'self'; script-src 'self' ${api}; frame-src ${api.replace('localhost', 'frames.localhost')}; style-src 'self'`,
+      `default-src 'self'; script-src 'self' ${api}; frame-src ${api.replace('localhost', '*.frames.localhost')}; style-src 'self'`,
     frame: true,
   },
 };
@@ -235,15 +236,52 @@ describe('the one-line snippet on a plain HTML page', () => {
     const { page, requests, errors } = await visit();
     await rendered(page);
     await page.evaluate(() => {
-      const stand = document.createElement('div');
-      stand.setAttribute('data-dramac', 'acme-faq');
-      stand.id = 'late';
-      document.querySelector('main')!.append(stand);
+      const section = document.createElement('section');
+      section.id = 'late';
+      section.innerHTML = '<div data-dramac="acme-faq"></div>';
+      document.querySelector('main')!.append(section);
     });
-    await rendered(page, 'acme-faq#late');
-    expect(await page.getAttribute('acme-faq#late', 'data-dramac-id')).toBe('dm-2');
+    await rendered(page, '#late acme-faq');
+    expect(await page.getAttribute('#late acme-faq', 'data-dramac-id')).toBe('dm-2');
     expect(requests.filter((url) => url.includes('/v1/runtime/lit@3.js'))).toHaveLength(1);
     expect(requests.filter((url) => url.includes('/v1/bundles/'))).toHaveLength(1);
+    expect(errors).toEqual([]);
+    await page.context().close();
+  });
+
+  it('takes from a stand-in only what configures a widget, never a handler or another API', async () => {
+    const { page, errors } = await visit();
+    await rendered(page);
+    await page.evaluate(() => {
+      const stand = document.createElement('div');
+      for (const [name, value] of Object.entries({
+        'data-dramac': 'acme-faq',
+        'data-onfocus': 'window.__hijacked = true',
+        'data-autofocus': '',
+        'data-tabindex': '0',
+        'data-api-base': 'https://evil.example',
+        'data-lang': 'de',
+        id: 'sanitized',
+      })) {
+        stand.setAttribute(name, value);
+      }
+      document.querySelector('main')!.append(stand);
+    });
+    await page.waitForFunction(() => document.querySelector('acme-faq[data-dramac-id="dm-2"]'));
+    await page.waitForTimeout(300);
+    const upgraded = await page.evaluate(() => {
+      const element = document.querySelector('acme-faq[data-dramac-id="dm-2"]')!;
+      return {
+        attributes: element.getAttributeNames().sort(),
+        apiBase: element.getAttribute('api-base'),
+        hijacked: (window as unknown as { __hijacked?: boolean }).__hijacked ?? false,
+      };
+    });
+    expect(upgraded).toEqual({
+      attributes: ['api-base', 'data-dramac-id', 'key', 'lang'],
+      apiBase: platform.url,
+      hijacked: false,
+    });
     expect(errors).toEqual([]);
     await page.context().close();
   });
@@ -273,9 +311,7 @@ describe('the one-line snippet on a plain HTML page', () => {
     await page.waitForTimeout(500);
     expect(await page.textContent('acme-faq .fallback')).toBe('Our questions and answers are on their way.');
     expect(await page.textContent('#page-script')).toBe("The page's own script ran.");
-    expect(warnings.filter((text) => text.startsWith('Dramac:'))).toEqual([
-      'Dramac: <acme-faq> failed to load; its placeholder stays.',
-    ]);
+    expect(warnings.filter((text) => text.startsWith('Dramac:'))).toEqual(['Dramac: <acme-faq> failed to load']);
     // The browser's own note of the failed request aside, nothing of ours complains.
     expect(errors.filter((text) => !text.includes('net::ERR_FAILED'))).toEqual([]);
     await page.context().close();
@@ -345,11 +381,12 @@ describe('the one-line snippet on a plain HTML page', () => {
 });
 
 /** A GET as a browser on FRAME_URL sends it (fetch may not set Host; node:http may). */
-function asFrameHost(path: string): Promise<{ status: number; headers: IncomingHttpHeaders; body: string }> {
+function asFrameHost(
+  path: string,
+  host = new URL(frameUrl()).host,
+): Promise<{ status: number; headers: IncomingHttpHeaders; body: string }> {
   return new Promise((resolve, reject) => {
-    const request = httpGet(`${platform.url.replace('localhost', '127.0.0.1')}${path}`, {
-      headers: { host: new URL(frameUrl()).host },
-    });
+    const request = httpGet(`${platform.url.replace('localhost', '127.0.0.1')}${path}`, { headers: { host } });
     request.on('response', (response) => {
       let body = '';
       response.on('data', (chunk) => (body += chunk));
@@ -450,7 +487,7 @@ describe('the iframe embed', () => {
   it('is served from FRAME_URL only, and only into the site’s allowed origins', async () => {
     const onApiOrigin = await fetch(`${platform.url}/v1/frame/${agency.publishableKey}.html?element=acme-faq`);
     expect(onApiOrigin.status).toBe(404);
-    const framed = await fetch(`${frameUrl().replace('frames.localhost', '127.0.0.1')}/v1/frame/x.html`);
+    const framed = await fetch(`${platform.url}/v1/frame/x.html`);
     expect(framed.status).toBe(400);
     const page = await asFrameHost(`/v1/frame/${agency.publishableKey}.html?element=acme-faq`);
     expect(page.status).toBe(200);
@@ -458,6 +495,27 @@ describe('the iframe embed', () => {
     expect(page.body).toContain('<acme-faq></acme-faq>');
     const notInstalled = await asFrameHost(`/v1/frame/${agency.publishableKey}.html?element=acme-other`);
     expect(notInstalled.status).toBe(404);
+  });
+
+  it('gives each site a frame origin of its own, which serves frames only and is that site’s key’s alone', async () => {
+    const otherSite = new URL(frameUrl()).host.replace(
+      agency.siteId.replaceAll('-', ''),
+      floating.siteId.replaceAll('-', ''),
+    );
+    // This site's frame page is not served from another site's frame host.
+    expect((await asFrameHost(`/v1/frame/${agency.publishableKey}.html?element=acme-faq`, otherSite)).status).toBe(404);
+    // A frame host is no door into the API or the platform's pages.
+    expect((await asFrameHost('/v1/sites')).status).toBe(404);
+    expect((await asFrameHost('/docs')).status).toBe(404);
+    // A key accepts its own site's frame origin, and not another site's.
+    const fromOwn = await platform.request('GET', `/v1/public/site?key=${agency.publishableKey}`, {
+      headers: { origin: frameUrl() },
+    });
+    expect(fromOwn.status).toBe(200);
+    const fromOther = await platform.request('GET', `/v1/public/site?key=${agency.publishableKey}`, {
+      headers: { origin: `http://${otherSite}` },
+    });
+    expect(fromOther.status).toBe(403);
   });
 });
 

@@ -98,7 +98,7 @@ declare const __DRAMAC_CONFIG__: Config;
       script.onerror = reject;
       d.head.appendChild(script);
     }).catch(() => {
-      if (!warned) console.warn(`Dramac: <${tag}> failed to load; its placeholder stays.`);
+      if (!warned) console.warn(`Dramac: <${tag}> failed to load`);
       warned = true;
     });
   };
@@ -121,10 +121,13 @@ declare const __DRAMAC_CONFIG__: Config;
     const name = element.getAttribute('data-dramac');
     if (name !== null) {
       if (!elements.has(name)) return;
-      // A page builder's stand-in: becomes the element, keeping its attributes and its fallback content.
+      // A page builder's stand-in: becomes the element, keeping its fallback content and what configures a
+      // widget (`data-lang`, `data-theme`, `data-settings`) — nothing else: a sanitizer lets any `data-*`
+      // through, which must not become an event handler (`data-onfocus`) or another API (`data-api-base`).
       element = d.createElement(name);
       for (const { name: attribute, value } of Array.from(found.attributes)) {
-        if (attribute !== 'data-dramac') element.setAttribute(attribute.replace(/^data-/, ''), value);
+        const setting = /^data-(lang|theme|settings)$/.exec(attribute);
+        if (setting) element.setAttribute(setting[1]!, value);
       }
       element.append(...Array.from(found.childNodes));
       found.replaceWith(element);

@@ -9,6 +9,7 @@ import { moduleDocs } from '../modules/docs.js';
 import { handlers } from '../platform/index.js';
 import { corsOnErrors, preflight } from './cors.js';
 import { bodyShape } from './body-shape.js';
+import { frameHostsServeFramesOnly } from './frames.js';
 import { BODY_LIMIT, PUBLISH_BODY_LIMIT } from './limits.js';
 import { dispatcher } from './dispatch.js';
 import { errorHandler } from './errors.js';
@@ -84,6 +85,7 @@ export function createApp(options: AppOptions): { app: Express; lifecycle: Lifec
     res.set({ 'X-Content-Type-Options': 'nosniff', 'Referrer-Policy': 'strict-origin-when-cross-origin' });
     next();
   });
+  if (options.frameUrl) app.use(frameHostsServeFramesOnly(options.frameUrl));
   // What a site's pages download — the embed script, the shared runtime, module bundles — goes compressed.
   app.use(['/v1/embed', '/v1/runtime', '/v1/bundles'], compression());
   const modules = moduleDocs(knex, options.publicUrl);

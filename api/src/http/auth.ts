@@ -4,6 +4,7 @@ import { APP_ROLE } from '../db/migrations/sql.js';
 import { ROLE_SCOPES } from '../platform/roles.js';
 import { hashToken, sameHash } from '../platform/secrets.js';
 import type { Principal, Role, Scope } from './operations.js';
+import { frameOriginOf } from './frames.js';
 import { forbidden, unauthorized } from './problem.js';
 
 /** An operation's `security` list from the spec: any one requirement suffices. */
@@ -83,13 +84,13 @@ export async function enterPublishableKey(tx: Knex.Transaction, token: string): 
 }
 
 /**
- * Where a publishable key may be used from: its site's allowed origins, and the platform's frame origin
- * (FRAME_URL), whose pages host the site's widgets in iframes.
+ * Where a publishable key may be used from: its site's allowed origins, and the site's own frame origin
+ * (from FRAME_URL), whose pages host the site's widgets in iframes.
  */
-const keyOrigins = (row: CredentialRow, frameOrigin: string | null) => [
-  ...(row.allowed_origins ?? []),
-  ...(frameOrigin ? [frameOrigin] : []),
-];
+const keyOrigins = (row: CredentialRow, frameUrl: string | null) => {
+  const frame = frameOriginOf(frameUrl, row.site_id);
+  return [...(row.allowed_origins ?? []), ...(frame ? [frame] : [])];
+};
 
 /** The origins a publishable key may be used from (none for an unknown, revoked or other key). */
 export async function publishableKeyOrigins(knex: Knex, token: string, frameOrigin: string | null): Promise<string[]> {

@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { StartupError } from '../db/startup-error.js';
 import { enterPublishableKey } from '../http/auth.js';
 import { notModified } from '../http/etag.js';
+import { frameOriginOf } from '../http/frames.js';
 import type { Handlers } from '../http/operations.js';
 import { notFound } from '../http/problem.js';
 import { etagOf, siteConfiguration } from './site-config.js';
@@ -80,7 +81,7 @@ export const embedHandlers: Pick<Handlers, 'getEmbedScript' | 'getRuntimeModule'
       api: publicUrl,
       key,
       runtime: { url: `${publicUrl}/v1/runtime/lit@3.js`, integrity: litIntegrity },
-      frame: frameUrl,
+      frame: frameOriginOf(frameUrl, siteId),
       theme,
       modules: modules.map(({ id, elements, settings }) => ({ id, elements, settings })),
     };
@@ -114,23 +115,25 @@ export const embedHandlers: Pick<Handlers, 'getEmbedScript' | 'getRuntimeModule'
    * nothing of the platform's — and embeddable only by the site's allowed origins.
    */
   async getEmbedFrame({ tx, params, query, publicUrl, frameUrl, request }) {
-    if (!frameUrl || request.get('host') !== new URL(frameUrl).host) {
-      throw notFound('frame here: frames are served from FRAME_URL');
-    }
     const key = params.file.slice(0, -'.html'.length);
     const siteId = await enterPublishableKey(tx, key);
     if (!siteId) throw notFound('publishable key');
+    // Each site's frames come from its own origin: on any other host, this page does not exist.
+    const origin = frameOriginOf(frameUrl, siteId);
+    if (!origin || request.get('host') !== new URL(origin).host) {
+      throw notFound(`frame here: this site's frames are served from ${origin ?? 'FRAME_URL (not set)'}`);
+    }
     const { modules } = await siteConfiguration(tx, siteId, publicUrl);
     const tag = query.element;
     if (!modules.some((module) => module.elements.some((element) => element.tag === tag))) {
       throw notFound(`widget <${tag}> on this site`);
     }
     const ancestors = (await tx('site_origins').where({ site_id: siteId }).pluck('origin')) as string[];
-    const page = framePage(`${frameUrl}/v1/embed/${key}.js`, `${frameUrl}/v1/runtime/frame.js`, tag);
+    const page = framePage(`${origin}/v1/embed/${key}.js`, `${origin}/v1/runtime/frame.js`, tag);
     const headers = {
       'Content-Security-Policy': [
         "default-src 'none'",
-        `script-src ${frameUrl} ${publicUrl}`,
+        `script-src ${origin} ${publicUrl}`,
         `connect-src ${publicUrl}`,
         'img-src https: data:',
         'font-src https:',

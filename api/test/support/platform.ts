@@ -76,7 +76,7 @@ export async function startTestPlatform(
     HOST: '127.0.0.1',
     PUBLIC_URL: reachable ? `http://localhost:${port}` : PLATFORM_ORIGIN,
     // The iframe embed's pages: this same server under another name (Chromium resolves *.localhost).
-    ...(reachable ? { FRAME_URL: `http://frames.localhost:${port}` } : {}),
+    ...(reachable ? { FRAME_URL: `http://*.frames.localhost:${port}` } : {}),
     SEED_DEMO: String(Boolean(options.demo)),
     // Lifecycle hooks in tests are servers on this machine.
     HOOKS_ALLOW_LOCAL: 'true',

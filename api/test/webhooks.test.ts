@@ -130,6 +130,19 @@ describe('webhook deliveries', () => {
     expect(delivery!.response_excerpt).toBe('status 200');
   });
 
+  it('records an answer holding a NUL character (which text cannot store) and sends nothing twice', async () => {
+    const odd = await receiver(() => ({ status: 200, body: 'ok\u0000done' }));
+    const { id } = await endpoint(odd.url);
+    await question();
+    const [delivery] = await eventually(async () => {
+      const log = await deliveries(id);
+      return log[0]?.status === 'succeeded' && log;
+    });
+    expect(delivery!.response_excerpt).toBe('okdone');
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    expect(odd.received).toHaveLength(1);
+  });
+
   it('delivers every event once a receiver that was down comes up', async () => {
     const port = await freePort();
     const { id } = await endpoint(`http://127.0.0.1:${port}/hooks`);

@@ -52,15 +52,17 @@ export default async function launch(launchers: Launcher[]): Promise<void> {
     root.append(open, dialog);
 
     let scroll = { x: 0, y: 0 };
+    let overflow = '';
     open.addEventListener('click', () => {
       if (!host.querySelector(tag)) host.append(document.createElement(tag)); // the loader takes it from here
       scroll = { x: scrollX, y: scrollY };
+      overflow = document.documentElement.style.overflow;
       document.documentElement.style.overflow = 'hidden';
       dialog.showModal();
     });
     close.addEventListener('click', () => dialog.close());
     dialog.addEventListener('close', () => {
-      document.documentElement.style.overflow = '';
+      document.documentElement.style.overflow = overflow;
       scrollTo(scroll.x, scroll.y);
       open.focus();
     });

@@ -25,7 +25,8 @@ export interface DefaultConnection {
 let current: DefaultConnection | undefined;
 const listeners = new Set<(connection: DefaultConnection) => void>();
 
-const bearerKey = /^(sk|ses)_/;
+// Only a publishable key may go to elements (and so into URLs); anything else is a bearer credential.
+const publishable = /^pk_/;
 
 /**
  * Sets the page-wide default connection for every Dramac element (elements already on the page reload
@@ -34,7 +35,7 @@ const bearerKey = /^(sk|ses)_/;
 export function init(options: InitOptions): DramacClient {
   const { baseUrl, key, fetch } = options;
   if (!baseUrl) throw new TypeError('init: baseUrl is required');
-  const secret = key !== undefined && bearerKey.test(key);
+  const secret = key !== undefined && !publishable.test(key);
   current = Object.freeze({ baseUrl, key: secret ? undefined : key, fetch });
   for (const notify of listeners) notify(current);
   return createDramacClient(secret ? { baseUrl, token: key, fetch } : { baseUrl, publishableKey: key, fetch });

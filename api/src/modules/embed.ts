@@ -105,7 +105,9 @@ export const embedHandlers: Pick<Handlers, 'getEmbedScript' | 'getRuntimeModule'
 
   async getRuntimeModule({ params, request }) {
     const { content, etag } = embedAssets().runtime[params.file];
-    const headers = { ...anyOrigin, 'Cache-Control': 'public, max-age=86400', ETag: etag };
+    // Revalidated, not cached for a day: the embed script names the runtime with its integrity hash, and an
+    // older copy kept after a platform upgrade would fail that check and break every widget on the page.
+    const headers = { ...anyOrigin, 'Cache-Control': 'no-cache', ETag: etag };
     if (notModified(request, etag)) return { status: 304, headers };
     return { status: 200, headers, file: { type: JAVASCRIPT, content } };
   },

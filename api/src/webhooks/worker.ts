@@ -28,6 +28,8 @@ export const DEFAULT_RETRY_SCHEDULE = [
 const MAX_RETRY_AFTER = 24 * HOUR;
 const EXCERPT = 500;
 
+const printable = (text: string | null | undefined) => text?.replaceAll('\0', '') ?? null;
+
 export interface WorkerOptions {
   knex: Knex;
   logger: Logger;
@@ -207,6 +209,11 @@ export function startWebhookWorker(
       const claimed: Claimed[] = [];
       for (const group of byEndpoint.values()) {
         for (const [position, row] of group.entries()) {
+          // Every attempt used (a record that could not be written, say): given up, never sent again.
+          if (row.attempts >= maxAttempts) {
+            await tx('webhook_deliveries').where({ id: row.id }).update({ status: 'failed', next_attempt_at: null });
+            continue;
+          }
           // Sent one after another: the lease covers every attempt before this one, and this one.
           const lease = new Date(now.getTime() + (position + 2) * options.timeoutMs + 5 * SECOND);
           await tx('webhook_deliveries')
@@ -290,34 +297,38 @@ export function startWebhookWorker(
     await knex.transaction(async (tx) => {
       const log = {
         last_status_code: outcome.statusCode,
-        last_error: outcome.error ?? (ok ? null : `answered ${outcome.statusCode}`),
+        // A receiver's bytes, stored as text: a NUL (which text cannot hold) must not make recording fail.
+        last_error: printable(outcome.error ?? (ok ? null : `answered ${outcome.statusCode}`)),
         latency_ms: outcome.latencyMs,
-        response_excerpt: outcome.excerpt,
+        response_excerpt: printable(outcome.excerpt),
       };
+      // Only this very attempt's record: a replay, or a later attempt after a lease ran out, owns it otherwise.
+      const mine = () =>
+        tx('webhook_deliveries').where({ id: delivery.id, attempts: delivery.attempts, status: 'pending' });
       if (ok) {
-        await tx('webhook_deliveries')
-          .where({ id: delivery.id })
-          .update({ ...log, status: 'succeeded', delivered_at: now, next_attempt_at: null });
-        await tx('webhook_endpoints').where({ id: delivery.endpoint_id }).update({ failure_streak: 0 });
+        const recorded = await mine()
+          .update({ ...log, status: 'succeeded', delivered_at: now, next_attempt_at: null })
+          .returning('id');
+        if (recorded.length > 0) {
+          await tx('webhook_endpoints').where({ id: delivery.endpoint_id }).update({ failure_streak: 0 });
+        }
         return;
       }
+      const exhausted = delivery.attempts >= maxAttempts;
+      let next: Date | null = null;
+      if (!gone && !exhausted) {
+        const base = options.retrySchedule[delivery.attempts - 1]!;
+        const jittered = base * (1 - options.jitter + Math.random() * 2 * options.jitter);
+        next = new Date(now.getTime() + Math.max(jittered, outcome.retryAfterMs ?? 0));
+      }
+      const recorded = await mine()
+        .update(next ? { ...log, next_attempt_at: next } : { ...log, status: 'failed', next_attempt_at: null })
+        .returning('id');
+      if (recorded.length === 0) return;
       const [endpoint] = (await tx('webhook_endpoints')
         .where({ id: delivery.endpoint_id })
         .increment('failure_streak', 1)
         .returning(['failure_streak', 'enabled'])) as { failure_streak: number; enabled: boolean }[];
-      const exhausted = delivery.attempts >= maxAttempts;
-      if (gone || exhausted) {
-        await tx('webhook_deliveries')
-          .where({ id: delivery.id })
-          .update({ ...log, status: 'failed', next_attempt_at: null });
-      } else {
-        const base = options.retrySchedule[delivery.attempts - 1]!;
-        const jittered = base * (1 - options.jitter + Math.random() * 2 * options.jitter);
-        const wait = Math.max(jittered, outcome.retryAfterMs ?? 0);
-        await tx('webhook_deliveries')
-          .where({ id: delivery.id })
-          .update({ ...log, next_attempt_at: new Date(now.getTime() + wait) });
-      }
       // 410 Gone: the receiver asks for no more. Sustained failure: a delivery used every attempt and no attempt
       // to the endpoint succeeded meanwhile (a streak at least as long as the schedule: about three days).
       const reason = gone ? 'gone' : exhausted && (endpoint?.failure_streak ?? 0) >= maxAttempts ? 'failing' : null;

@@ -68,7 +68,7 @@ export interface Received {
 export type Behaviour = (
   request: Received,
   count: number,
-) => { status: number; delayMs?: number; headers?: Record<string, string>; hang?: boolean };
+) => { status: number; delayMs?: number; headers?: Record<string, string>; hang?: boolean; body?: string };
 
 /** A real HTTP receiver on this machine, recording every request; its behaviour can be changed at any time. */
 export async function startReceiver(behaviour: Behaviour = () => ({ status: 204 }), port = 0) {
@@ -95,7 +95,7 @@ export async function startReceiver(behaviour: Behaviour = () => ({ status: 204 
       }
       setTimeout(() => {
         res.writeHead(answer.status, { 'content-type': 'text/plain', ...answer.headers });
-        res.end(`status ${answer.status}`);
+        res.end(answer.body ?? `status ${answer.status}`);
       }, answer.delayMs ?? 0);
     });
   });

@@ -74,29 +74,32 @@ declare const __DRAMAC_CONFIG__: Config;
     // An old browser without constructed sheets keeps the elements' own defaults.
   }
 
+  /** Adds a script or preload of ours: integrity-checked, fetched with CORS, carrying the snippet's nonce. */
+  const add = <T extends HTMLScriptElement | HTMLLinkElement>(element: T, props: Partial<T>) => {
+    Object.assign(element, props, { crossOrigin: 'anonymous' });
+    if (nonce) element.nonce = nonce;
+    d.head.appendChild(element);
+  };
+
   let preloaded = false;
   const load = (tag: string) => {
     const element = elements.get(tag)!;
     if (!preloaded) {
       preloaded = true;
-      const link = d.createElement('link');
-      link.rel = 'modulepreload';
-      link.href = config.runtime.url;
-      link.integrity = config.runtime.integrity;
-      link.crossOrigin = 'anonymous';
-      if (nonce) link.nonce = nonce;
-      d.head.appendChild(link);
+      add(d.createElement('link'), {
+        rel: 'modulepreload',
+        href: config.runtime.url,
+        integrity: config.runtime.integrity,
+      });
     }
     element.loading ??= new Promise((resolve, reject) => {
-      const script = d.createElement('script');
-      script.type = 'module';
-      script.src = element.config.url;
-      script.integrity = element.config.integrity;
-      script.crossOrigin = 'anonymous';
-      if (nonce) script.nonce = nonce;
-      script.onload = resolve;
-      script.onerror = reject;
-      d.head.appendChild(script);
+      add(d.createElement('script'), {
+        type: 'module',
+        src: element.config.url,
+        integrity: element.config.integrity,
+        onload: resolve,
+        onerror: reject,
+      });
     }).catch(() => {
       if (!warned) console.warn(`Dramac: <${tag}> failed to load`);
       warned = true;

@@ -1,10 +1,8 @@
 import type { RequestHandler } from 'express';
-import { badRequest } from './problem.js';
+import { badRequest, pointerToken } from './problem.js';
 
 /** Deeper than any body of the spec; what is deeper is refused before anything walks it. */
 const MAX_DEPTH = 32;
-
-const pointer = (path: string, key: string) => `${path}/${key.replace(/~/g, '~0').replace(/\//g, '~1')}`;
 
 /**
  * Refuses, with a 400 naming the place, JSON bodies nested deeper than MAX_DEPTH and strings holding a NUL
@@ -31,7 +29,7 @@ export const bodyShape: RequestHandler = (req, _res, next) => {
           { path, message: 'must not have a key with a NUL character' },
         ]);
       }
-      pending.push({ value: inner, path: pointer(path, key), depth: depth + 1 });
+      pending.push({ value: inner, path: `${path}/${pointerToken(key)}`, depth: depth + 1 });
     }
   }
   next();

@@ -12,6 +12,9 @@ export class Problem extends Error {
   }
 }
 
+/** A name as one token of a JSON pointer (RFC 6901), the way `errors[].path` names fields. */
+export const pointerToken = (name: string | number) => String(name).replace(/~/g, '~0').replace(/\//g, '~1');
+
 export const badRequest = (code: string, detail: string, errors?: { path: string; message: string }[]) =>
   new Problem(400, code, 'Bad request', detail, errors);
 

@@ -4,7 +4,7 @@ import semver from 'semver';
 import { enterTenant, NO_TENANT } from '../db/tenant.js';
 import { notFound, Problem } from '../http/problem.js';
 import { collectionsDocument } from './collections-openapi.js';
-import type { Manifest } from './manifest.js';
+import { findVersion } from './registry.js';
 
 /** Reads the catalog (which every agency, and no agency, may read) as the application role. */
 function readCatalog<T>(knex: Knex, read: (tx: Knex.Transaction) => Promise<T>): Promise<T> {
@@ -27,16 +27,11 @@ export function moduleDocs(knex: Knex, publicUrl: string) {
         { path: '/query/version', message: 'must be a semantic version' },
       ]);
     }
-    const row = await readCatalog(knex, (tx) => {
-      const query = tx('module_versions as v').where('v.module_id', req.params.moduleId);
-      if (version) query.where('v.version', version);
-      else query.join('modules as m', { 'm.id': 'v.module_id', 'm.latest_version': 'v.version' });
-      return query.first('v.manifest');
-    });
+    const row = await readCatalog(knex, (tx) => findVersion(tx, req.params.moduleId, version ?? 'latest'));
     if (!row) throw notFound(version ? 'module version' : 'module');
     // Versions are immutable: a pinned version's document never changes; the latest may.
     res.set('Cache-Control', version ? 'public, max-age=86400' : 'public, max-age=60');
-    res.json(collectionsDocument(row.manifest as Manifest, { serverUrl: publicUrl }));
+    res.json(collectionsDocument(row.manifest, { serverUrl: publicUrl }));
   });
 
   /** Every module with collections, for the API reference: title and document URL. */

@@ -8,9 +8,9 @@ import { notModified } from '../http/etag.js';
 import { frameOriginOf } from '../http/frames.js';
 import type { Handlers } from '../http/operations.js';
 import { notFound } from '../http/problem.js';
+import { ANY_ORIGIN, JAVASCRIPT } from './registry.js';
 import { etagOf, siteConfiguration } from './site-config.js';
 
-const JAVASCRIPT = 'text/javascript; charset=utf-8';
 const built = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../loader/dist');
 
 /** The shared scripts served at /v1/runtime/{name}, by name, from the loader's build. */
@@ -51,9 +51,6 @@ const scriptSafe = (value: unknown) =>
     .replace(/</g, '\\u003c')
     .replace(/\u2028/g, '\\u2028')
     .replace(/\u2029/g, '\\u2029');
-
-// Public files any page loads (classic or module scripts); nothing in them is the caller's.
-const anyOrigin = { 'Access-Control-Allow-Origin': '*', 'Cross-Origin-Resource-Policy': 'cross-origin' };
 
 /** The iframe embed's page for one widget: the loader and the element, nothing inline. */
 const framePage = (embedScript: string, frameScript: string, tag: string) => `<!doctype html>
@@ -98,7 +95,7 @@ export const embedHandlers: Pick<Handlers, 'getEmbedScript' | 'getRuntimeModule'
     const etag = etagOf(script);
     // Short-lived: a changed setting or version reaches pages within a minute; the bundles it names are
     // immutable.
-    const headers = { ...anyOrigin, 'Cache-Control': 'public, max-age=60', ETag: etag };
+    const headers = { ...ANY_ORIGIN, 'Cache-Control': 'public, max-age=60', ETag: etag };
     if (notModified(request, etag)) return { status: 304, headers };
     return { status: 200, headers, file: { type: JAVASCRIPT, content: script } };
   },
@@ -107,7 +104,7 @@ export const embedHandlers: Pick<Handlers, 'getEmbedScript' | 'getRuntimeModule'
     const { content, etag } = embedAssets().runtime[params.file];
     // Revalidated, not cached for a day: the embed script names the runtime with its integrity hash, and an
     // older copy kept after a platform upgrade would fail that check and break every widget on the page.
-    const headers = { ...anyOrigin, 'Cache-Control': 'no-cache', ETag: etag };
+    const headers = { ...ANY_ORIGIN, 'Cache-Control': 'no-cache', ETag: etag };
     if (notModified(request, etag)) return { status: 304, headers };
     return { status: 200, headers, file: { type: JAVASCRIPT, content } };
   },

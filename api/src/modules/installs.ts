@@ -15,6 +15,7 @@ import { conflict, forbidden, notFound, Problem } from '../http/problem.js';
 import { recordValidator } from './json-schema.js';
 import { askHook, notifyHook, type HookEvent } from './hooks.js';
 import { emitSiteEvent } from '../webhooks/outbox.js';
+import { findSite } from '../platform/sites.js';
 import { findVersion } from './registry.js';
 import { collectionTable, searchText } from './storage.js';
 import type { Manifest } from './manifest.js';
@@ -66,12 +67,6 @@ export function resolveSettings(manifest: Manifest, given: Settings, path = '/bo
     throw unprocessable('invalid_settings', 'The settings do not match the module’s settings schema.', errors);
   }
   return settings;
-}
-
-async function findSite(tx: Knex.Transaction, siteId: string) {
-  const site = await tx('sites').where({ id: siteId }).first('id', 'agency_id');
-  if (!site) throw notFound('site');
-  return site as { id: string; agency_id: string };
 }
 
 async function findInstall(tx: Knex.Transaction, siteId: string, moduleId: string, lock = false) {

@@ -5,6 +5,7 @@
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
 import formats from 'ajv-formats';
 import { RE2 } from 're2-wasm';
+import { pointerToken } from '../http/problem.js';
 
 export interface SchemaIssue {
   path: string;
@@ -83,8 +84,6 @@ function validator(check: ValidateFunction, at: string): Validate {
     return { valid: false, issues: (check.errors ?? []).map((error) => toIssue(error, at)) };
   };
 }
-
-const pointerToken = (name: string) => name.replace(/~/g, '~0').replace(/\//g, '~1');
 
 /** Points at the field at fault: the missing or extra property rather than the object holding it. */
 function toIssue(error: ErrorObject, at: string): SchemaIssue {

@@ -8,6 +8,7 @@ import { createRequire } from 'node:module';
 import semver from 'semver';
 import type { Schemas } from '../http/operations.js';
 import { migrationNames } from '../db/migrations/index.js';
+import { pointerToken } from '../http/problem.js';
 import { compileSchema, type SchemaIssue } from './json-schema.js';
 
 export type Manifest = Schemas['ModuleManifest'];
@@ -53,8 +54,7 @@ export const RESERVED_FIELDS = ['id', 'site_id', 'created_at', 'updated_at'];
 export const isFirstParty = (moduleId: string) => !moduleId.includes('.');
 const THING_VERB = /^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$/;
 
-const at = (...tokens: (string | number)[]) =>
-  ['/body', ...tokens.map((token) => String(token).replace(/~/g, '~0').replace(/\//g, '~1'))].join('/');
+const at = (...tokens: (string | number)[]) => ['/body', ...tokens.map(pointerToken)].join('/');
 const field = (...tokens: (string | number)[]) => at('manifest', ...tokens);
 
 export function checkManifest(

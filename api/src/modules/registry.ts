@@ -152,7 +152,10 @@ function supersedes(candidate: string, current: string): boolean {
   return semver.gt(candidate, current);
 }
 
-const JAVASCRIPT = 'text/javascript; charset=utf-8';
+export const JAVASCRIPT = 'text/javascript; charset=utf-8';
+
+/** Public files any page loads as scripts (module scripts need CORS); nothing in them is the caller's. */
+export const ANY_ORIGIN = { 'Access-Control-Allow-Origin': '*', 'Cross-Origin-Resource-Policy': 'cross-origin' };
 
 export const registryHandlers: Pick<
   Handlers,
@@ -291,9 +294,7 @@ export const registryHandlers: Pick<
     const headers = {
       'Cache-Control': 'public, max-age=31536000, immutable',
       ETag: etag,
-      // Module scripts load cross-origin only with CORS; the file is public and the same for everyone.
-      'Access-Control-Allow-Origin': '*',
-      'Cross-Origin-Resource-Policy': 'cross-origin',
+      ...ANY_ORIGIN,
     };
     if (notModified(request, etag)) {
       if (!(await tx('bundle_files').where({ sha256, media_type: JAVASCRIPT }).first('sha256'))) {

@@ -3,6 +3,7 @@ import type { Knex } from 'knex';
 import type { Handlers, Schemas } from '../http/operations.js';
 import { notModified } from '../http/etag.js';
 import { notFound } from '../http/problem.js';
+import { findSite } from '../platform/sites.js';
 import { bundleUrl, type StoredFile } from './registry.js';
 import type { Manifest } from './manifest.js';
 
@@ -64,13 +65,13 @@ export const siteConfigHandlers: Pick<Handlers, 'getSiteConfig' | 'getSiteTheme'
   },
 
   async getSiteTheme({ tx, params }) {
-    if (!(await tx('sites').where({ id: params.siteId }).first('id'))) throw notFound('site');
+    await findSite(tx, params.siteId);
     const row = await tx('site_themes').where({ site_id: params.siteId }).first('theme');
     return { status: 200, body: row?.theme ?? { tokens: {} } };
   },
 
   async putSiteTheme({ tx, agencyId, params, body }) {
-    if (!(await tx('sites').where({ id: params.siteId }).first('id'))) throw notFound('site');
+    await findSite(tx, params.siteId);
     await tx('site_themes')
       .insert({ site_id: params.siteId, agency_id: agencyId, theme: body })
       .onConflict('site_id')

@@ -1,3 +1,4 @@
+import type { Knex } from 'knex';
 import { v7 as uuidv7 } from 'uuid';
 import { deleteRows } from '../db/delete.js';
 import type { Handlers } from '../http/operations.js';
@@ -7,6 +8,13 @@ import { normalizeOrigin } from '../http/origins.js';
 
 const SITE = ['id', 'client_id', 'name', 'created_at', 'updated_at'];
 const ORIGIN = ['id', 'site_id', 'origin', 'created_at'];
+
+/** A site of the tenant (row-level security hides the others), or 404. */
+export async function findSite(tx: Knex.Transaction, siteId: string): Promise<{ id: string; agency_id: string }> {
+  const site = await tx('sites').where({ id: siteId }).first('id', 'agency_id');
+  if (!site) throw notFound('site');
+  return site;
+}
 
 export const siteHandlers: Pick<
   Handlers,
@@ -55,13 +63,13 @@ export const siteHandlers: Pick<
   },
 
   async listSiteOrigins({ tx, params, query }) {
-    if (!(await tx('sites').where({ id: params.siteId }).first('id'))) throw notFound('site');
+    await findSite(tx, params.siteId);
     const origins = tx('site_origins').select(ORIGIN).where({ site_id: params.siteId });
     return { status: 200, body: await paginate(origins, 'id', query, (row) => row as never) };
   },
 
   async createSiteOrigin({ tx, agencyId, params, body }) {
-    if (!(await tx('sites').where({ id: params.siteId }).first('id'))) throw notFound('site');
+    await findSite(tx, params.siteId);
     const normalized = normalizeOrigin(body.origin);
     if ('error' in normalized) throw invalidField('origin', normalized.error);
     const [origin] = await tx('site_origins')

@@ -11,9 +11,10 @@ import {
 } from './db/database.js';
 import { createApp } from './http/app.js';
 import { createRateLimits } from './http/rate-limits.js';
-import { loadPlatformSpec } from './http/spec.js';
+import { servedSpec } from './http/spec.js';
 import { embedAssets } from './modules/embed.js';
 import { schedulePurges } from './modules/purge.js';
+import { createAuthorizationServer } from './oauth/provider.js';
 import { appointOperator } from './platform/operator.js';
 import { seedDemo, type DemoData } from './seed.js';
 import { startWebhookWorker, type WorkerOptions } from './webhooks/worker.js';
@@ -58,15 +59,17 @@ export async function startPlatform(
     const demo = config.seedDemo ? await seedDemo(db.knex, config.publicUrl) : null;
     await appointOperator(db.knex, config.operatorAgencyId);
     embedAssets();
+    const oauth = await createAuthorizationServer({ knex: db.knex, publicUrl: config.publicUrl });
     const { app, lifecycle } = createApp({
       knex: db.knex,
-      spec: loadPlatformSpec(),
+      spec: servedSpec(config.publicUrl),
       logger: options.logger,
       publicUrl: config.publicUrl,
       allowLocalHooks: config.allowLocalHooks,
       frameUrl: config.frameUrl,
       validateResponses: options.validateResponses ?? false,
       limits,
+      oauth,
       demoKey: demo?.publishableKey ?? null,
     });
     server = await new Promise<Server>((resolve, reject) => {

@@ -166,13 +166,13 @@ describe('the OpenAPI document of a module with collections', () => {
   it('lets publishable keys do only what the manifest makes public', () => {
     const securityOf = (path: string, method: 'get' | 'post' | 'patch' | 'delete') =>
       operation(document, path, method).security!.flatMap((requirement) => Object.keys(requirement));
-    expect(securityOf(questions, 'get')).toEqual(['bearer', 'publishableKey']);
-    expect(securityOf(`${questions}/{itemId}`, 'get')).toEqual(['bearer', 'publishableKey']);
-    expect(securityOf(questions, 'post')).toEqual(['bearer']);
-    expect(securityOf(`${questions}/{itemId}`, 'patch')).toEqual(['bearer']);
-    expect(securityOf(`${questions}/{itemId}`, 'delete')).toEqual(['bearer']);
-    expect(securityOf(submissions, 'get')).toEqual(['bearer']);
-    expect(securityOf(submissions, 'post')).toEqual(['bearer', 'publishableKey']);
+    expect(securityOf(questions, 'get')).toEqual(['bearer', 'oauth2', 'publishableKey']);
+    expect(securityOf(`${questions}/{itemId}`, 'get')).toEqual(['bearer', 'oauth2', 'publishableKey']);
+    expect(securityOf(questions, 'post')).toEqual(['bearer', 'oauth2']);
+    expect(securityOf(`${questions}/{itemId}`, 'patch')).toEqual(['bearer', 'oauth2']);
+    expect(securityOf(`${questions}/{itemId}`, 'delete')).toEqual(['bearer', 'oauth2']);
+    expect(securityOf(submissions, 'get')).toEqual(['bearer', 'oauth2']);
+    expect(securityOf(submissions, 'post')).toEqual(['bearer', 'oauth2', 'publishableKey']);
     expect(operation(document, questions, 'get').security![0]).toEqual({ bearer: ['collections:read'] });
     expect(operation(document, submissions, 'post').security![0]).toEqual({ bearer: ['collections:write'] });
 

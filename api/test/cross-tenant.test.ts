@@ -20,6 +20,8 @@ let b: PopulatedAgency;
 let bModule: PopulatedModule;
 /** B's webhook endpoint and one of its deliveries. */
 let bWebhook: PopulatedWebhook;
+/** B's OAuth client. */
+let bOAuthClientId: string;
 
 /** B's id for each path parameter and id-valued body field. */
 function victimId(name: string): string {
@@ -40,6 +42,7 @@ function victimId(name: string): string {
     itemId: bModule.itemId,
     webhookId: bWebhook.webhookId,
     deliveryId: bWebhook.deliveryId,
+    oauthClientId: bOAuthClientId,
   };
   const id = ids[name];
   if (!id) throw new Error(`No cross-tenant fixture for "${name}": add one of agency B's ids for it here.`);
@@ -115,6 +118,7 @@ const bIds = () => [
   bModule.itemId,
   bWebhook.webhookId,
   bWebhook.deliveryId,
+  bOAuthClientId,
 ];
 
 beforeAll(async () => {
@@ -124,6 +128,11 @@ beforeAll(async () => {
   await populateModule(platform, a, 'alpha');
   bModule = await populateModule(platform, b, 'bravo');
   bWebhook = await populateWebhook(platform, b, bModule.moduleId);
+  const oauthClient = await platform.request('POST', '/v1/oauth-clients', {
+    token: b.token,
+    body: { type: 'service', name: 'Bravo sync', scopes: ['clients:read'] },
+  });
+  bOAuthClientId = oauthClient.body.id;
 });
 
 /** The module catalog is one for every agency: reading B's published module is by design. */

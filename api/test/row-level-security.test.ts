@@ -16,10 +16,19 @@ beforeAll(async () => {
   b = await populateAgency(platform, 'Bravo');
   await populateWebhook(platform, a, (await populateModule(platform, a, 'alpha')).moduleId);
   await populateWebhook(platform, b, (await populateModule(platform, b, 'bravo')).moduleId);
+  for (const agency of [a, b]) {
+    const reply = await platform.request('POST', '/v1/oauth-clients', {
+      token: agency.token,
+      body: { type: 'service', name: 'sync', scopes: ['clients:read'] },
+    });
+    expect(reply.status).toBe(201);
+  }
 });
 
 /** The module registry is one catalog for all agencies: readable without a tenant, by design. */
 const CATALOG = ['bundle_files', 'module_namespaces', 'module_tags', 'module_versions', 'modules'];
+/** The authorization server's store and keys: the server's alone, out of requests' reach in any tenant. */
+const SERVER_ONLY = ['oauth_keys', 'oauth_store'];
 afterAll(() => platform?.close());
 
 /**
@@ -76,11 +85,24 @@ describe('row-level security', () => {
   });
 
   it('shows nothing at all to a query without a tenant', async () => {
-    for (const table of (await ourTables()).filter((name) => !CATALOG.includes(name))) {
+    const tenantTables = (await ourTables()).filter((name) => !CATALOG.includes(name) && !SERVER_ONLY.includes(name));
+    for (const table of tenantTables) {
       const total = await platform.db.knex(table).count({ n: '*' }).first();
       const visible = await asTenant(NO_TENANT, (tx) => tx(table).count({ n: '*' }).first());
       expect(Number(visible?.n), table).toBe(0);
       if (table !== 'idempotency_keys') expect(Number(total?.n), `${table} has rows to hide`).toBeGreaterThan(0);
+    }
+  });
+
+  it("keeps the authorization server's tables from requests altogether", async () => {
+    for (const table of SERVER_ONLY) {
+      const asA = { agencyId: a.agencyId, clientId: null };
+      await expect(
+        asTenant(asA, (tx) => tx(table).count({ n: '*' }).first()),
+        table,
+      ).rejects.toMatchObject({
+        code: '42501',
+      });
     }
   });
 

@@ -6,6 +6,8 @@ import type { Knex } from 'knex';
 import type { Logger } from 'pino';
 import { pinoHttp } from 'pino-http';
 import { moduleDocs } from '../modules/docs.js';
+import { interactionRoutes } from '../oauth/interactions.js';
+import type { AuthorizationServer } from '../oauth/provider.js';
 import { handlers } from '../platform/index.js';
 import { corsOnErrors, preflight } from './cors.js';
 import { bodyShape } from './body-shape.js';
@@ -47,7 +49,16 @@ export interface AppOptions {
   /** Check every response against the spec too (on in tests: a drifting response fails loudly). */
   validateResponses: boolean;
   limits: RateLimits;
+  /** The OAuth authorization server (api/src/oauth). */
+  oauth: AuthorizationServer;
   demoKey?: string | null;
+}
+
+/** What each scope allows, as the spec's `oauth2` scheme says: the consent page shows it. */
+function scopeDescriptions(spec: OpenApiDocument): Record<string, string> {
+  const scheme = spec.components?.securitySchemes?.oauth2 as
+    { flows: { clientCredentials: { scopes: Record<string, string> } } } | undefined;
+  return scheme?.flows.clientCredentials.scopes ?? {};
 }
 
 export function createApp(options: AppOptions): { app: Express; lifecycle: Lifecycle } {
@@ -93,6 +104,16 @@ export function createApp(options: AppOptions): { app: Express; lifecycle: Lifec
     pages({ spec, publicUrl: options.publicUrl, demoKey: options.demoKey ?? null, moduleSources: modules.sources }),
   );
   app.use(modules.router);
+  // The authorization server parses its own bodies: before the JSON parser and the API's validator.
+  app.use(
+    interactionRoutes({
+      provider: options.oauth.provider,
+      knex,
+      limits: options.limits,
+      scopeDescriptions: scopeDescriptions(spec),
+    }),
+  );
+  app.use(options.oauth.middleware);
   app.options('/{*path}', preflight(knex, operations, options.frameUrl));
   const json = ['application/json', 'application/*+json'];
   // Publishing carries a module's bundle (the files' own limits are checked with the manifest).
@@ -119,6 +140,7 @@ export function createApp(options: AppOptions): { app: Express; lifecycle: Lifec
       frameOrigin: options.frameUrl,
       allowLocalHooks: options.allowLocalHooks,
       limits: options.limits,
+      verifyAccessToken: options.oauth.verifyAccessToken,
     }),
   );
   app.use(corsOnErrors(knex, operations, options.frameUrl));

@@ -3,6 +3,7 @@ import type { Knex } from 'knex';
 import { APP_ROLE } from '../db/migrations/sql.js';
 import { ROLE_SCOPES } from '../platform/roles.js';
 import { hashToken, sameHash } from '../platform/secrets.js';
+import type { AccessToken } from '../oauth/provider.js';
 import type { Principal, Role, Scope } from './operations.js';
 import { frameOriginOf } from './frames.js';
 import { forbidden, unauthorized } from './problem.js';
@@ -10,7 +11,12 @@ import { forbidden, unauthorized } from './problem.js';
 /** An operation's `security` list from the spec: any one requirement suffices. */
 export type SecurityRequirements = Record<string, string[]>[];
 
-type Scheme = 'bearer' | 'publishableKey';
+type Scheme = 'bearer' | 'oauth2' | 'publishableKey';
+
+/** Checks an OAuth access token (see AuthorizationServer.verifyAccessToken): throws when it is not valid. */
+export type AccessTokenVerifier = (token: string) => Promise<AccessToken>;
+
+const JWT = /^[\w-]+\.[\w-]+\.[\w-]+$/;
 
 interface Credential {
   token: string;
@@ -18,8 +24,9 @@ interface Credential {
 }
 
 /**
- * Secret keys and sessions come in the Authorization header; publishable keys in the `key` query
- * parameter, where a CORS preflight can see them. A secret in a URL would end up in logs, so it is refused.
+ * Secret keys, sessions and OAuth access tokens (JWTs) come in the Authorization header; publishable keys in
+ * the `key` query parameter, where a CORS preflight can see them. A secret in a URL would end up in logs, so
+ * it is refused.
  */
 function credentialOf(req: Request): Credential | null {
   const header = req.get('authorization');
@@ -27,8 +34,11 @@ function credentialOf(req: Request): Credential | null {
     const match = /^Bearer\s+(\S+)$/i.exec(header);
     if (!match) throw unauthorized('The Authorization header must be "Bearer <token>".');
     const token = match[1]!;
+    if (JWT.test(token)) return { token, scheme: 'oauth2' };
     if (!/^(sk|ses)_/.test(token)) {
-      throw unauthorized('Send a secret key (sk_…) or a session token (ses_…) as the bearer token.');
+      throw unauthorized(
+        'Send a secret key (sk_…), a session token (ses_…) or an OAuth access token as the bearer token.',
+      );
     }
     return { token, scheme: 'bearer' };
   }
@@ -41,7 +51,7 @@ function credentialOf(req: Request): Credential | null {
 }
 
 interface CredentialRow {
-  kind: 'publishable' | 'secret' | 'session';
+  kind: 'publishable' | 'secret' | 'session' | 'token';
   credential_id: string;
   agency_id: string;
   client_id: string | null;
@@ -52,26 +62,70 @@ interface CredentialRow {
   hash: Buffer;
   allowed_origins: string[] | null;
   operator: boolean;
+  /** An access token's scopes, as issued. */
+  tokenScopes?: Scope[];
 }
 
 /**
- * Finds the credential and, in the same statement, enters its tenant: one round trip for both, since
- * every authenticated request pays for it.
+ * Finds the credential with a lookup function (`dramac_authenticate…`) and, in the same statement, enters its
+ * tenant: one round trip for both, since every authenticated request pays for it.
  */
-async function lookUp(tx: Knex.Transaction, token: string): Promise<CredentialRow | undefined> {
-  const hash = hashToken(token);
+async function enterCredential(tx: Knex.Transaction, lookup: string, args: Knex.Value[]) {
   const { rows } = (await tx.raw(
     `SELECT a.*, set_config('role', ?, true),
             set_config('app.tenant_id', a.agency_id::text, true),
             set_config('app.client_id', coalesce(a.client_id::text, ''), true),
             set_config('app.operator', a.operator::text, true)
-       FROM dramac_authenticate(?) a`,
-    [APP_ROLE, hash],
+       FROM ${lookup} a`,
+    [APP_ROLE, ...args],
   )) as { rows: CredentialRow[] };
-  const row = rows[0];
+  return rows[0];
+}
+
+async function lookUp(tx: Knex.Transaction, token: string): Promise<CredentialRow | undefined> {
+  const hash = hashToken(token);
+  const row = await enterCredential(tx, 'dramac_authenticate(?)', [hash]);
   // Belt and braces: the lookup already matched the SHA-256 of the token (which leaks nothing useful by
   // timing); the decision itself is still taken by a constant-time comparison.
   return row && sameHash(Buffer.from(row.hash), hash) ? row : undefined;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const nullOrUuid = (value: string | null) => value === null || UUID.test(value);
+
+/**
+ * An OAuth access token: its signature and lifetime checked here, then what it speaks for — its client, its
+ * user, its grant — looked up as they are now. Its scopes are those it was issued with, narrowed by the
+ * lookup (see scopesOf).
+ */
+async function lookUpAccessToken(
+  tx: Knex.Transaction,
+  token: string,
+  verify: AccessTokenVerifier,
+): Promise<CredentialRow | undefined> {
+  const claims = await verify(token).catch(() => {
+    throw unauthorized('The access token is invalid or expired: get a new one from /oauth/token.');
+  });
+  if (!nullOrUuid(claims.oauthClientId) || !nullOrUuid(claims.userId)) return undefined;
+  const row = await enterCredential(tx, 'dramac_authenticate_oauth(?::uuid, ?::uuid, ?)', [
+    claims.oauthClientId,
+    claims.userId,
+    claims.grantId,
+  ]);
+  return row && { ...row, tokenScopes: claims.scopes as Scope[] };
+}
+
+/**
+ * What a credential may do: a session what its user's role allows; a key what it was made with; an access
+ * token what it was issued with, within its client's scopes now and its user's role now.
+ */
+function scopesOf(row: CredentialRow): readonly Scope[] {
+  if (row.kind === 'session') return ROLE_SCOPES[row.role!];
+  if (row.kind !== 'token') return row.scopes ?? [];
+  const role = row.role ? ROLE_SCOPES[row.role] : null;
+  return (row.tokenScopes ?? []).filter(
+    (scope) => (!row.scopes || row.scopes.includes(scope)) && (!role || role.includes(scope)),
+  );
 }
 
 /**
@@ -113,6 +167,7 @@ export async function authenticate(
   origin: string | null,
   /** The origin of the platform's widget frames (FRAME_URL), if it has one. */
   frameOrigin: string | null,
+  verifyAccessToken: AccessTokenVerifier,
 ): Promise<Principal> {
   const credential = credentialOf(req);
   const schemes = requirements.flatMap((requirement) => Object.keys(requirement));
@@ -132,7 +187,10 @@ export async function authenticate(
         : "This is a public endpoint: call it with the site's publishable key (?key=pk_…).",
     );
   }
-  const row = await lookUp(tx, credential.token);
+  const row =
+    credential.scheme === 'oauth2'
+      ? await lookUpAccessToken(tx, credential.token, verifyAccessToken)
+      : await lookUp(tx, credential.token);
   if (!row) throw unauthorized('The credential is unknown, expired or revoked.');
 
   if (row.kind === 'publishable') {
@@ -145,7 +203,7 @@ export async function authenticate(
       );
     }
   }
-  const scopes = new Set<Scope>(row.kind === 'session' ? ROLE_SCOPES[row.role!] : (row.scopes ?? []));
+  const scopes = new Set<Scope>(scopesOf(row));
   const missing = requirement[credential.scheme]!.filter((scope) => !scopes.has(scope as Scope));
   if (missing.length > 0) {
     throw forbidden('insufficient_scope', `This operation needs the scope ${missing.join(', ')}.`);

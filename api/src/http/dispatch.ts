@@ -2,7 +2,7 @@ import type { Request, RequestHandler, Response } from 'express';
 import type { OpenApiRequest } from 'express-openapi-validator/dist/framework/types.js';
 import type { Knex } from 'knex';
 import { enterTenant, NO_TENANT, type Tenant } from '../db/tenant.js';
-import { authenticate } from './auth.js';
+import { authenticate, type AccessTokenVerifier } from './auth.js';
 import { answeredBefore, claimKey, rememberResponse } from './idempotency.js';
 import {
   ANONYMOUS,
@@ -40,7 +40,7 @@ function toJsonValue(value: unknown): unknown {
 }
 
 const usesPublishableKey = (operation: OperationInfo) => operation.security.some((r) => 'publishableKey' in r);
-const usesBearer = (operation: OperationInfo) => operation.security.some((r) => 'bearer' in r);
+const usesBearer = (operation: OperationInfo) => operation.security.some((r) => 'bearer' in r || 'oauth2' in r);
 
 /**
  * Runs the operation the validator matched: one transaction per request — authentication, tenant,
@@ -56,6 +56,7 @@ export function dispatcher(options: {
   frameOrigin: string | null;
   allowLocalHooks: boolean;
   limits: RateLimits;
+  verifyAccessToken: AccessTokenVerifier;
 }): RequestHandler {
   const byId = new Map(options.operations.map((operation) => [operation.id, operation]));
 
@@ -93,7 +94,14 @@ export function dispatcher(options: {
       (await options.knex.transaction(async (tx) => {
         let principal = ANONYMOUS;
         if (operation.security.length > 0) {
-          principal = await authenticate(tx, req, operation.security, origin, options.frameOrigin);
+          principal = await authenticate(
+            tx,
+            req,
+            operation.security,
+            origin,
+            options.frameOrigin,
+            options.verifyAccessToken,
+          );
         } else await enterTenant(tx, NO_TENANT);
         const replay = idempotencyKey
           ? await answeredBefore(tx, principal, idempotencyKey, { method: req.method, path: req.path, body: req.body })
@@ -118,7 +126,14 @@ export function dispatcher(options: {
     const outcome = await options.knex.transaction(async (tx): Promise<Outcome> => {
       let principal: Principal = ANONYMOUS;
       if (operation.security.length > 0) {
-        principal = await authenticate(tx, req, operation.security, origin, options.frameOrigin);
+        principal = await authenticate(
+          tx,
+          req,
+          operation.security,
+          origin,
+          options.frameOrigin,
+          options.verifyAccessToken,
+        );
       } else await enterTenant(tx, NO_TENANT);
       // From here on the origin is known to be allowed: errors may be read by the page too.
       if (origin && principal.kind === 'publishable') res.locals.allowedOrigin = origin;

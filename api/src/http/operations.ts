@@ -34,7 +34,7 @@ export type Reply<O extends OperationId> = {
 
 /** Who is calling. Every request has one; operations without security run as `anonymous`. */
 export interface Principal {
-  kind: 'anonymous' | 'session' | 'secret' | 'publishable';
+  kind: 'anonymous' | 'session' | 'secret' | 'publishable' | 'token';
   /** The key's or session's id. */
   credentialId: string | null;
   agencyId: string | null;

@@ -13,6 +13,39 @@ export function loadPlatformSpec(): OpenApiDocument {
   return require('@dramac/openapi/platform.json') as OpenApiDocument;
 }
 
+interface OAuthFlows {
+  flows: Record<string, { tokenUrl?: string; authorizationUrl?: string; refreshUrl?: string }>;
+}
+
+/**
+ * The contract as a server at `publicUrl` serves it: the OAuth flows' endpoints, relative in openapi/, made
+ * absolute (the OpenAPI schema wants URLs there, and tools call them as they are).
+ */
+export function servedSpec(publicUrl: string): OpenApiDocument {
+  const spec = loadPlatformSpec();
+  const scheme = spec.components?.securitySchemes?.oauth2 as OAuthFlows | undefined;
+  if (!scheme) return spec;
+  const absolute = (url?: string) => url && new URL(url, publicUrl).href;
+  const flows = Object.fromEntries(
+    Object.entries(scheme.flows).map(([name, flow]) => [
+      name,
+      {
+        ...flow,
+        ...(flow.tokenUrl && { tokenUrl: absolute(flow.tokenUrl) }),
+        ...(flow.authorizationUrl && { authorizationUrl: absolute(flow.authorizationUrl) }),
+        ...(flow.refreshUrl && { refreshUrl: absolute(flow.refreshUrl) }),
+      },
+    ]),
+  );
+  return {
+    ...spec,
+    components: {
+      ...spec.components,
+      securitySchemes: { ...spec.components!.securitySchemes, oauth2: { ...scheme, flows } as never },
+    },
+  };
+}
+
 const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'] as const;
 
 /** One operation of the spec, with its `$ref`s resolved: what the server and the tests walk. */

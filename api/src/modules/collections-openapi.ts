@@ -1,6 +1,6 @@
 import type { components } from '@dramac/openapi/types';
 import type { OpenAPIV3_1 } from 'openapi-types';
-import { loadPlatformSpec } from '../http/spec.js';
+import { servedSpec } from '../http/spec.js';
 
 import type { Manifest } from './manifest.js';
 type Collection = components['schemas']['ModuleCollection'];
@@ -66,7 +66,7 @@ const code = (values: readonly string[]) => values.map((value) => `\`${value}\``
  * sort keys and publishable-key rules. Self-contained (no `$ref` outside it), so it can be served as is.
  */
 export function collectionsDocument(manifest: Manifest, options: { serverUrl: string }): OpenAPIV3_1.Document {
-  const platform = loadPlatformSpec();
+  const platform = servedSpec(options.serverUrl);
   const collections = Object.entries(manifest.collections ?? {});
   const document: OpenAPIV3_1.Document = {
     openapi: '3.1.0',
@@ -123,6 +123,7 @@ export function collectionsDocument(manifest: Manifest, options: { serverUrl: st
           'A secret key (`sk_…`) or a session token (`ses_…`) with the scope each operation names: ' +
           '`collections:read` or `collections:write`.',
       },
+      oauth2: platform.components!.securitySchemes!.oauth2,
       // Declared only when used: an unused scheme fails `no-unused-components`.
       ...(publicAccess && {
         publishableKey: {
@@ -278,7 +279,7 @@ function problems(...statuses: ProblemStatus[]): Json {
 }
 
 function security(scope: 'collections:read' | 'collections:write', publicly: boolean) {
-  return [{ bearer: [scope] }, ...(publicly ? [{ publishableKey: [] }] : [])];
+  return [{ bearer: [scope] }, { oauth2: [scope] }, ...(publicly ? [{ publishableKey: [] }] : [])];
 }
 
 /** One schema, or either of two when the answer depends on the credential. */

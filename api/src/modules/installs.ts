@@ -508,7 +508,7 @@ export const installHandlers: Pick<
       from_version: row.from_version as string | null,
       to_version: row.to_version as string | null,
       actor: {
-        kind: row.actor_kind as 'session' | 'secret' | 'system',
+        kind: row.actor_kind as 'session' | 'secret' | 'token' | 'system',
         user_id: row.actor_user_id as string | null,
         credential_id: row.actor_credential_id as string | null,
       },

@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import { v7 as uuidv7 } from 'uuid';
+import { sweepExpired } from '../oauth/adapter.js';
 import { purgeSiteData } from './storage.js';
 
 /**
@@ -39,11 +40,14 @@ export async function purgeExpiredInstalls(knex: Knex, onError: (error: unknown)
 
 const PURGE_INTERVAL_MS = 60 * 60 * 1000;
 
-/** Purges once now and then hourly; returns the function that stops it (and waits for a running sweep). */
+/**
+ * Purges once now and then hourly — installs past their retention, and what the authorization server no longer
+ * needs — and returns the function that stops it (and waits for a running sweep).
+ */
 export function schedulePurges(knex: Knex, onError: (error: unknown) => void): () => Promise<void> {
   let running: Promise<unknown> = Promise.resolve();
   const sweep = () => {
-    running = purgeExpiredInstalls(knex, onError).catch(onError);
+    running = Promise.all([purgeExpiredInstalls(knex, onError), sweepExpired(knex)]).catch(onError);
   };
   sweep();
   const timer = setInterval(sweep, PURGE_INTERVAL_MS).unref();

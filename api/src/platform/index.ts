@@ -2,6 +2,7 @@ import type { Handlers } from '../http/operations.js';
 import { agencyHandlers } from './agencies.js';
 import { clientHandlers } from './clients.js';
 import { keyHandlers } from './keys.js';
+import { oauthClientHandlers } from './oauth-clients.js';
 import { sessionHandlers } from './sessions.js';
 import { siteHandlers } from './sites.js';
 import { userHandlers } from './users.js';
@@ -20,6 +21,7 @@ export const handlers: Omit<Handlers, 'getHealth' | 'getReadiness'> = {
   ...siteHandlers,
   ...userHandlers,
   ...keyHandlers,
+  ...oauthClientHandlers,
   ...registryHandlers,
   ...installHandlers,
   ...siteConfigHandlers,

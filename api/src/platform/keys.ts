@@ -20,11 +20,18 @@ const KEY = [
   'revoked_at',
 ];
 
-/** A secret key never carries more than whoever creates (or rotates) it holds. */
-function assertMayGrant(principal: Principal, scopes: Scope[]) {
+/**
+ * A credential (key or OAuth client) never carries more than whoever makes it holds, and one limited to a
+ * client carries client scopes only.
+ */
+export function assertMayGrant(principal: Principal, scopes: Scope[], clientId: string | null = null) {
   const excess = scopes.filter((scope) => !principal.scopes.has(scope));
   if (excess.length > 0) {
     throw forbidden('scope_not_grantable', `You may not grant the scope ${excess.join(', ')}: you do not hold it.`);
+  }
+  const beyondClient = scopes.filter((scope) => !ROLE_SCOPES.client_admin.includes(scope));
+  if (clientId && beyondClient.length > 0) {
+    throw invalidField('scopes', `may not include ${beyondClient.join(', ')} in a credential limited to one client`);
   }
 }
 
@@ -81,12 +88,8 @@ export const keyHandlers: Pick<Handlers, 'listKeys' | 'createKey' | 'getKey' | '
     }
     if (body.site_id) throw invalidField('site_id', 'must not be set for a secret key');
     if (!body.scopes) throw invalidField('scopes', 'is required for a secret key');
-    assertMayGrant(principal, body.scopes);
     const clientId = body.client_id ?? principal.clientId;
-    const beyondClient = body.scopes.filter((scope) => !ROLE_SCOPES.client_admin.includes(scope));
-    if (clientId && beyondClient.length > 0) {
-      throw invalidField('scopes', `may not include ${beyondClient.join(', ')} in a key limited to one client`);
-    }
+    assertMayGrant(principal, body.scopes, clientId);
     if (clientId && !(await tx('clients').where({ id: clientId }).first('id'))) throw notFound('client');
     const key = await insertKey(tx, {
       agency_id: agencyId,

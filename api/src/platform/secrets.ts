@@ -8,7 +8,8 @@ const scryptAsync = promisify(scrypt) as (
   options: object,
 ) => Promise<Buffer>;
 
-export type TokenPrefix = 'pk' | 'sk' | 'ses';
+/** Publishable key, secret key, session, OAuth client secret. */
+export type TokenPrefix = 'pk' | 'sk' | 'ses' | 'ocs';
 
 /** A new credential: `<prefix>_` and 256 random bits. Only its hash is ever stored. */
 export function newToken(prefix: TokenPrefix): string {

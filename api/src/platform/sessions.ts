@@ -3,6 +3,7 @@ import { v7 as uuidv7 } from 'uuid';
 import { enterTenant, NO_TENANT } from '../db/tenant.js';
 import { forbidden, Problem } from '../http/problem.js';
 import { withPreparation, type Handlers, type Role, type Schemas } from '../http/operations.js';
+import type { RateLimits } from '../http/rate-limits.js';
 import { ROLE_SCOPES } from './roles.js';
 import { candidatePasswordHash, hashToken, newToken } from './secrets.js';
 
@@ -77,17 +78,28 @@ async function accountOpenedBy(knex: Knex, body: { email: string; password: stri
   return matches ? { id: account.id, agencyId: account.agency_id } : null;
 }
 
+/**
+ * Checks a sign-in, within the rate limits on attempts (per address) and on failures (per address and
+ * email): the account it opens, or null. Shared by `POST /v1/sessions` and the OAuth sign-in page.
+ */
+export async function checkSignIn(
+  knex: Knex,
+  limits: RateLimits,
+  ip: string,
+  body: { email: string; password: string; agency_id?: string },
+) {
+  const failuresKey = `${ip}:${body.email.toLowerCase()}`;
+  await limits.consume('signIn', ip);
+  await limits.check('signInFailures', failuresKey);
+  const opened = await accountOpenedBy(knex, body);
+  if (opened) await limits.forgive('signInFailures', failuresKey);
+  else await limits.penalise('signInFailures', failuresKey);
+  return opened;
+}
+
 export const sessionHandlers: Pick<Handlers, 'createSession' | 'deleteCurrentSession'> = {
   createSession: withPreparation(
-    async ({ knex, body, request, limits }) => {
-      const failuresKey = `${request.ip}:${body.email.toLowerCase()}`;
-      await limits.consume('signIn', String(request.ip));
-      await limits.check('signInFailures', failuresKey);
-      const opened = await accountOpenedBy(knex, body);
-      if (opened) await limits.forgive('signInFailures', failuresKey);
-      else await limits.penalise('signInFailures', failuresKey);
-      return opened;
-    },
+    ({ knex, body, request, limits }) => checkSignIn(knex, limits, String(request.ip), body),
     async ({ tx, enterTenant }, opened) => {
       if (!opened) throw invalidCredentials();
       await enterTenant({ agencyId: opened.agencyId, clientId: null });

@@ -54,13 +54,15 @@ function assertDeclared(method: string, path: string, status: number) {
 
 /**
  * Starts the whole platform on a fresh database, validating every response against the spec. With
- * `demo`, it also seeds the demo data and serves the demo page. With `demo` or `browser`, it listens on a port
+ * `demo`, it also seeds the demo data and serves the demo page. With `demo`, `browser` or `reachable`, it listens on a port
  * known in advance so that PUBLIC_URL is where a browser really finds it (and the URLs it hands out work).
  */
 export async function startTestPlatform(
   options: {
     demo?: boolean;
     browser?: boolean;
+    /** Listen where PUBLIC_URL says, for clients that check it (OAuth: the issuer is PUBLIC_URL). */
+    reachable?: boolean;
     logger?: Logger;
     /** The webhook worker's timing (a fast retry schedule, a short timeout). */
     webhooks?: Parameters<typeof startPlatform>[1]['webhooks'];
@@ -69,7 +71,7 @@ export async function startTestPlatform(
   } = {},
 ): Promise<TestPlatform> {
   const database = await freshDatabase();
-  const reachable = options.demo || options.browser;
+  const reachable = options.demo || options.browser || options.reachable;
   const port = reachable ? await freePort() : 0;
   const config = loadConfig({
     PORT: String(port),

@@ -78,6 +78,7 @@ function sample(schema: SchemaObject | undefined, name: string): unknown {
       if (s.format === 'uuid') return victimId(name);
       if (s.format === 'email') return `${randomUUID()}@example.com`;
       if (name === 'origin') return 'https://cross-tenant.example';
+      if (typeof s.examples?.[0] === 'string') return s.examples[0];
       return 'x'.repeat(Math.max(s.minLength ?? 1, 12));
   }
 }
@@ -94,10 +95,14 @@ function queryFor(operation: OperationInfo): URLSearchParams {
   return new URLSearchParams(ids.map((parameter) => [parameter.name, victimId(parameter.name)]));
 }
 
-/** Who calls: A's owner with a fresh session (so signing out in one case does not end the others). */
+/**
+ * Who calls: A's owner — with a session of its own for signing out (so that it does not end the others'),
+ * with A's usual session otherwise (a sign-in per operation would run into the sign-in rate limit).
+ */
 async function callAsA(operation: OperationInfo) {
   const publicOnly = operation.security.every((requirement) => 'publishableKey' in requirement);
-  const token = publicOnly ? undefined : await platform.signIn(a.email, a.password);
+  const signsOut = operation.id === 'deleteCurrentSession';
+  const token = publicOnly ? undefined : signsOut ? await platform.signIn(a.email, a.password) : a.token;
   const params = publicOnly ? new URLSearchParams({ key: a.publishableKey }) : queryFor(operation);
   const query = params.size > 0 ? `?${params}` : '';
   return platform.request(operation.method.toUpperCase(), pathFor(operation) + query, {

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { APP_ROLE } from '../src/db/migrations/sql.js';
 import { enterTenant, NO_TENANT, type Tenant } from '../src/db/tenant.js';
 import { populateAgency, type PopulatedAgency } from './support/fixtures.js';
-import { populateModule } from './support/modules.js';
+import { populateModule, published } from './support/modules.js';
 import { startTestPlatform, type TestPlatform } from './support/platform.js';
 import { populateWebhook } from './support/webhooks.js';
 
@@ -22,6 +22,29 @@ beforeAll(async () => {
       body: { type: 'service', name: 'sync', scopes: ['clients:read'] },
     });
     expect(reply.status).toBe(201);
+  }
+  // An integration installed on each site: its vendor's OAuth client and signing secret.
+  for (const [agency, vendor] of [
+    [a, 'alpha'],
+    [b, 'bravo'],
+  ] as const) {
+    await published(platform, agency.token, {
+      manifest: {
+        id: `${vendor}.sync`,
+        name: 'Sync',
+        version: '1.0.0',
+        type: 'integration',
+        description: 'Syncs.',
+        engines: { dramac: '^0.1.0' },
+        integration: { base_url: 'https://vendor.example/dramac' },
+      },
+      files: { 'index.js': Buffer.from('export {};\n').toString('base64') },
+    });
+    const install = await platform.request('POST', `/v1/sites/${agency.siteId}/installs`, {
+      token: agency.token,
+      body: { module_id: `${vendor}.sync` },
+    });
+    expect(install.status).toBe(201);
   }
 });
 

@@ -16,6 +16,7 @@ import { recordValidator } from './json-schema.js';
 import { askHook, notifyHook, type HookEvent } from './hooks.js';
 import { emitSiteEvent } from '../webhooks/outbox.js';
 import { findSite } from '../platform/sites.js';
+import { provisionIntegration, retireIntegration } from './integrations.js';
 import { findVersion } from './registry.js';
 import { collectionTable, searchText } from './storage.js';
 import type { Manifest } from './manifest.js';
@@ -361,8 +362,9 @@ export const installHandlers: Pick<
         from_version: null,
         to_version: manifest.version,
       });
+      const credentials = await provisionIntegration(tx, principal, site, manifest, install.id);
       const { agency_id: _, ...body201 } = install;
-      return { status: 201, body: body201 };
+      return { status: 201, body: { ...body201, ...(credentials && { integration_credentials: credentials }) } };
     },
   ),
 
@@ -478,6 +480,7 @@ export const installHandlers: Pick<
       })
       .returning(INSTALL);
     await record(ctx, principal, install, 'uninstall', install.version, null);
+    await retireIntegration(tx, install.id);
     tellVendor(ctx, version.manifest.lifecycle?.uninstall?.hook, {
       event: 'uninstall',
       module_id: install.module_id,

@@ -6,9 +6,10 @@
 import { parse } from 'acorn';
 import { createRequire } from 'node:module';
 import semver from 'semver';
-import type { Schemas } from '../http/operations.js';
+import type { Schemas, Scope } from '../http/operations.js';
 import { migrationNames } from '../db/migrations/index.js';
 import { pointerToken } from '../http/problem.js';
+import { ROLE_SCOPES } from '../platform/roles.js';
 import { compileSchema, type SchemaIssue } from './json-schema.js';
 
 export type Manifest = Schemas['ModuleManifest'];
@@ -172,6 +173,8 @@ export function checkManifest(
     }
   }
 
+  checkIntegration(manifest, options, report);
+
   const locales = manifest.locales;
   if (locales?.supported && !locales.supported.includes(locales.default)) {
     report(field('locales', 'default'), `\`${locales.default}\` must be one of \`supported\``);
@@ -240,6 +243,37 @@ function checkCollection(collection: Schemas['ModuleCollection'], path: string, 
       );
     }
   }
+}
+
+/** What a credential limited to one client may carry (see assertMayGrant). */
+const CLIENT_SCOPES = ROLE_SCOPES.client_admin;
+
+/**
+ * An integration's vendor back end, and the scopes its vendor will be given at each install: platform scopes a
+ * credential limited to one client may carry.
+ */
+function checkIntegration(manifest: Manifest, options: CheckOptions, report: Report) {
+  if (!manifest.integration) return;
+  if (manifest.type !== 'integration') {
+    report(field('integration'), `must not be set for a module of type \`${manifest.type}\``);
+    return;
+  }
+  const url = URL.parse(manifest.integration.base_url);
+  const protocols = options.allowHttpHooks ? ['https:', 'http:'] : ['https:'];
+  if (!url || !protocols.includes(url.protocol) || url.search || url.hash || url.username) {
+    report(
+      field('integration', 'base_url'),
+      `must be an ${protocols.join(' or ').replace(/:/g, '')} URL without query, fragment or credentials`,
+    );
+  }
+  (manifest.permissions?.required ?? []).forEach((scope, index) => {
+    if (!CLIENT_SCOPES.includes(scope as Scope)) {
+      report(
+        field('permissions', 'required', index),
+        `\`${scope}\` cannot be given to an integration's vendor: use one of ${CLIENT_SCOPES.join(', ')}`,
+      );
+    }
+  });
 }
 
 function protocolOf(url: string): string {

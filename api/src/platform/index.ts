@@ -8,6 +8,7 @@ import { siteHandlers } from './sites.js';
 import { userHandlers } from './users.js';
 import { collectionHandlers } from '../modules/collections.js';
 import { installHandlers } from '../modules/installs.js';
+import { integrationHandlers } from '../modules/integrations.js';
 import { registryHandlers } from '../modules/registry.js';
 import { siteConfigHandlers } from '../modules/site-config.js';
 import { embedHandlers } from '../modules/embed.js';
@@ -24,6 +25,7 @@ export const handlers: Omit<Handlers, 'getHealth' | 'getReadiness'> = {
   ...oauthClientHandlers,
   ...registryHandlers,
   ...installHandlers,
+  ...integrationHandlers,
   ...siteConfigHandlers,
   ...collectionHandlers,
   ...embedHandlers,

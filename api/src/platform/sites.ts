@@ -10,8 +10,11 @@ const SITE = ['id', 'client_id', 'name', 'created_at', 'updated_at'];
 const ORIGIN = ['id', 'site_id', 'origin', 'created_at'];
 
 /** A site of the tenant (row-level security hides the others), or 404. */
-export async function findSite(tx: Knex.Transaction, siteId: string): Promise<{ id: string; agency_id: string }> {
-  const site = await tx('sites').where({ id: siteId }).first('id', 'agency_id');
+export async function findSite(
+  tx: Knex.Transaction,
+  siteId: string,
+): Promise<{ id: string; agency_id: string; client_id: string }> {
+  const site = await tx('sites').where({ id: siteId }).first('id', 'agency_id', 'client_id');
   if (!site) throw notFound('site');
   return site;
 }

@@ -1,6 +1,7 @@
 import type { Handlers } from '../http/operations.js';
 import { agencyHandlers } from './agencies.js';
 import { clientHandlers } from './clients.js';
+import { customRoleHandlers } from './custom-roles.js';
 import { keyHandlers } from './keys.js';
 import { sessionHandlers } from './sessions.js';
 import { siteHandlers } from './sites.js';
@@ -19,6 +20,7 @@ export const handlers: Omit<Handlers, 'getHealth' | 'getReadiness'> = {
   ...clientHandlers,
   ...siteHandlers,
   ...userHandlers,
+  ...customRoleHandlers,
   ...keyHandlers,
   ...registryHandlers,
   ...installHandlers,

@@ -1,7 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listOperations, loadPlatformSpec, resolve, type OperationInfo, type SchemaObject } from '../src/http/spec.js';
-import { populateAgency, type PopulatedAgency } from './support/fixtures.js';
+import {
+  populateAgency,
+  populateCustomRole,
+  type PopulatedAgency,
+  type PopulatedCustomRole,
+} from './support/fixtures.js';
 import { populateModule, type PopulatedModule } from './support/modules.js';
 import { startTestPlatform, type TestPlatform } from './support/platform.js';
 import { populateWebhook, type PopulatedWebhook } from './support/webhooks.js';
@@ -20,6 +25,8 @@ let b: PopulatedAgency;
 let bModule: PopulatedModule;
 /** B's webhook endpoint and one of its deliveries. */
 let bWebhook: PopulatedWebhook;
+/** A custom role of B's client, and a client user of B who has it. */
+let bRole: PopulatedCustomRole;
 
 /** B's id for each path parameter and id-valued body field. */
 function victimId(name: string): string {
@@ -40,6 +47,7 @@ function victimId(name: string): string {
     itemId: bModule.itemId,
     webhookId: bWebhook.webhookId,
     deliveryId: bWebhook.deliveryId,
+    roleId: bRole.roleId,
   };
   const id = ids[name];
   if (!id) throw new Error(`No cross-tenant fixture for "${name}": add one of agency B's ids for it here.`);
@@ -91,10 +99,14 @@ function queryFor(operation: OperationInfo): URLSearchParams {
   return new URLSearchParams(ids.map((parameter) => [parameter.name, victimId(parameter.name)]));
 }
 
-/** Who calls: A's owner with a fresh session (so signing out in one case does not end the others). */
+/**
+ * Who calls: A's owner, with a session of its own for signing out (so that it does not end the others' —
+ * and one sign-in per case would run into the sign-in rate limit).
+ */
 async function callAsA(operation: OperationInfo) {
   const publicOnly = operation.security.every((requirement) => 'publishableKey' in requirement);
-  const token = publicOnly ? undefined : await platform.signIn(a.email, a.password);
+  const endsSession = operation.id === 'deleteCurrentSession';
+  const token = publicOnly ? undefined : endsSession ? await platform.signIn(a.email, a.password) : a.token;
   const params = publicOnly ? new URLSearchParams({ key: a.publishableKey }) : queryFor(operation);
   const query = params.size > 0 ? `?${params}` : '';
   return platform.request(operation.method.toUpperCase(), pathFor(operation) + query, {
@@ -115,6 +127,8 @@ const bIds = () => [
   bModule.itemId,
   bWebhook.webhookId,
   bWebhook.deliveryId,
+  bRole.roleId,
+  bRole.userId,
 ];
 
 beforeAll(async () => {
@@ -124,6 +138,7 @@ beforeAll(async () => {
   await populateModule(platform, a, 'alpha');
   bModule = await populateModule(platform, b, 'bravo');
   bWebhook = await populateWebhook(platform, b, bModule.moduleId);
+  bRole = await populateCustomRole(platform, b, `${bModule.moduleId}.questions.read`);
 });
 
 /** The module catalog is one for every agency: reading B's published module is by design. */
@@ -181,6 +196,10 @@ describe('a user of agency A, against every operation with agency B’s ids', ()
     const record = await platform.request('GET', `/v1/m/${bModule.moduleId}/questions/${bModule.itemId}`, { token });
     expect(record.status).toBe(200);
     expect(record.body.question).toBe('bravo: what is this?');
+    const role = await platform.request('GET', `/v1/clients/${b.clientId}/roles/${bRole.roleId}`, { token });
+    expect(role.body.permissions).toEqual([`${bModule.moduleId}.questions.read`]);
+    const reviewer = await platform.request('GET', `/v1/users/${bRole.userId}`, { token });
+    expect(reviewer.body.custom_role_ids).toEqual([bRole.roleId]);
     // B's publishable key still works from B's origin.
     const site = await platform.request('GET', `/v1/public/site?key=${b.publishableKey}`, {
       headers: { origin: b.origin },

@@ -1,7 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listOperations, loadPlatformSpec, resolve, type OperationInfo, type SchemaObject } from '../src/http/spec.js';
-import { populateAgency, type PopulatedAgency } from './support/fixtures.js';
+import {
+  populateAgency,
+  populateCustomRole,
+  type PopulatedAgency,
+  type PopulatedCustomRole,
+} from './support/fixtures.js';
 import { populateModule, type PopulatedModule } from './support/modules.js';
 import { startTestPlatform, type TestPlatform } from './support/platform.js';
 import { populateWebhook, type PopulatedWebhook } from './support/webhooks.js';
@@ -22,6 +27,8 @@ let bModule: PopulatedModule;
 let bWebhook: PopulatedWebhook;
 /** B's OAuth client. */
 let bOAuthClientId: string;
+/** A custom role of B's client, and a client user of B who has it. */
+let bRole: PopulatedCustomRole;
 
 /** B's id for each path parameter and id-valued body field. */
 function victimId(name: string): string {
@@ -43,6 +50,7 @@ function victimId(name: string): string {
     webhookId: bWebhook.webhookId,
     deliveryId: bWebhook.deliveryId,
     oauthClientId: bOAuthClientId,
+    roleId: bRole.roleId,
   };
   const id = ids[name];
   if (!id) throw new Error(`No cross-tenant fixture for "${name}": add one of agency B's ids for it here.`);
@@ -124,6 +132,8 @@ const bIds = () => [
   bWebhook.webhookId,
   bWebhook.deliveryId,
   bOAuthClientId,
+  bRole.roleId,
+  bRole.userId,
 ];
 
 beforeAll(async () => {
@@ -138,6 +148,7 @@ beforeAll(async () => {
     body: { type: 'service', name: 'Bravo sync', scopes: ['clients:read'] },
   });
   bOAuthClientId = oauthClient.body.id;
+  bRole = await populateCustomRole(platform, b, `${bModule.moduleId}.questions.read`);
 });
 
 /** The module catalog is one for every agency: reading B's published module is by design. */
@@ -195,6 +206,10 @@ describe('a user of agency A, against every operation with agency B’s ids', ()
     const record = await platform.request('GET', `/v1/m/${bModule.moduleId}/questions/${bModule.itemId}`, { token });
     expect(record.status).toBe(200);
     expect(record.body.question).toBe('bravo: what is this?');
+    const role = await platform.request('GET', `/v1/clients/${b.clientId}/roles/${bRole.roleId}`, { token });
+    expect(role.body.permissions).toEqual([`${bModule.moduleId}.questions.read`]);
+    const reviewer = await platform.request('GET', `/v1/users/${bRole.userId}`, { token });
+    expect(reviewer.body.custom_role_ids).toEqual([bRole.roleId]);
     // B's publishable key still works from B's origin.
     const site = await platform.request('GET', `/v1/public/site?key=${b.publishableKey}`, {
       headers: { origin: b.origin },

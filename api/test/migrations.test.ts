@@ -38,9 +38,21 @@ describe('migrations', () => {
   it('roll the module system back with the module schemas it made, leaving the platform as it was', async () => {
     await db.knex.raw('CREATE SCHEMA mod_acme__faq');
     await db.knex.raw('CREATE TABLE mod_acme__faq.questions (id uuid PRIMARY KEY)');
-    // Later migrations first, then the webhooks' tables (they refer to agencies), then the module system.
+    // Newest first, down to the webhooks' tables (they refer to agencies), then the module system.
     const all = await migrationSource.getMigrations([]);
-    for (const _later of all.slice(all.indexOf('0003_webhooks') + 1)) await db.knex.migrate.down({ migrationSource });
+    const latest = async () =>
+      ((await db.knex.migrate.list({ migrationSource }))[0] as { name: string }[]).at(-1)?.name;
+    const rollBackTo = async (name: string) => {
+      while ((await latest()) !== name) await db.knex.migrate.down({ migrationSource });
+    };
+    await rollBackTo('0005_module_roles');
+    // Custom roles.
+    await db.knex.migrate.down({ migrationSource });
+    const roleTables = await db.knex.raw(`SELECT tablename FROM pg_tables WHERE tablename LIKE '%client\\_roles'`);
+    expect(roleTables.rows).toEqual([]);
+    const constraint = await db.knex.raw(`SELECT 1 FROM pg_constraint WHERE conname = 'users_client_member'`);
+    expect(constraint.rows).toEqual([]);
+    await rollBackTo('0003_webhooks');
     await db.knex.migrate.down({ migrationSource });
     const webhookTables = await db.knex.raw(
       `SELECT tablename FROM pg_tables WHERE tablename LIKE 'webhook%' OR tablename = 'outbox'`,

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { APP_ROLE } from '../src/db/migrations/sql.js';
 import { enterTenant, NO_TENANT, type Tenant } from '../src/db/tenant.js';
-import { populateAgency, type PopulatedAgency } from './support/fixtures.js';
+import { populateAgency, populateCustomRole, type PopulatedAgency } from './support/fixtures.js';
 import { populateModule, published } from './support/modules.js';
 import { startTestPlatform, type TestPlatform } from './support/platform.js';
 import { populateWebhook } from './support/webhooks.js';
@@ -14,23 +14,23 @@ beforeAll(async () => {
   platform = await startTestPlatform();
   a = await populateAgency(platform, 'Alpha');
   b = await populateAgency(platform, 'Bravo');
-  await populateWebhook(platform, a, (await populateModule(platform, a, 'alpha')).moduleId);
-  await populateWebhook(platform, b, (await populateModule(platform, b, 'bravo')).moduleId);
-  for (const agency of [a, b]) {
-    const reply = await platform.request('POST', '/v1/oauth-clients', {
-      token: agency.token,
-      body: { type: 'service', name: 'sync', scopes: ['clients:read'] },
-    });
-    expect(reply.status).toBe(201);
-  }
-  // An integration installed on each site: its vendor's OAuth client and signing secret.
-  for (const [agency, vendor] of [
+  // In each agency: a module with a record, a webhook, a custom role, an OAuth client, and an integration
+  // installed (with its vendor's OAuth client and signing secret).
+  for (const [agency, namespace] of [
     [a, 'alpha'],
     [b, 'bravo'],
   ] as const) {
+    const { moduleId } = await populateModule(platform, agency, namespace);
+    await populateWebhook(platform, agency, moduleId);
+    await populateCustomRole(platform, agency, `${moduleId}.questions.read`);
+    const oauthClient = await platform.request('POST', '/v1/oauth-clients', {
+      token: agency.token,
+      body: { type: 'service', name: 'sync', scopes: ['clients:read'] },
+    });
+    expect(oauthClient.status).toBe(201);
     await published(platform, agency.token, {
       manifest: {
-        id: `${vendor}.sync`,
+        id: `${namespace}.sync`,
         name: 'Sync',
         version: '1.0.0',
         type: 'integration',
@@ -42,7 +42,7 @@ beforeAll(async () => {
     });
     const install = await platform.request('POST', `/v1/sites/${agency.siteId}/installs`, {
       token: agency.token,
-      body: { module_id: `${vendor}.sync` },
+      body: { module_id: `${namespace}.sync` },
     });
     expect(install.status).toBe(201);
   }
@@ -156,7 +156,7 @@ describe('row-level security', () => {
   it('shows a tenant its own rows only', async () => {
     const agencies = await asTenant({ agencyId: a.agencyId, clientId: null }, (tx) => tx('agencies').pluck('id'));
     expect(agencies).toEqual([a.agencyId]);
-    for (const table of ['clients', 'sites', 'site_origins', 'users', 'api_keys', 'sessions']) {
+    for (const table of ['clients', 'sites', 'site_origins', 'users', 'api_keys', 'sessions', 'client_roles']) {
       const owners = await asTenant({ agencyId: a.agencyId, clientId: null }, (tx) =>
         tx(table).distinct().pluck('agency_id'),
       );
@@ -179,6 +179,17 @@ describe('row-level security', () => {
     expect(sites).toEqual([a.clientId]);
     const clients = await asTenant({ agencyId: a.agencyId, clientId: a.clientId }, (tx) => tx('clients').pluck('id'));
     expect(clients).toEqual([a.clientId]);
+    await populateCustomRole(platform, { token: a.token, clientId: other.body.id }, 'alpha.faq.questions.read');
+    for (const table of ['client_roles', 'user_client_roles']) {
+      const all = await asTenant({ agencyId: a.agencyId, clientId: null }, (tx) =>
+        tx(table).distinct().pluck('client_id'),
+      );
+      expect(all, table).toHaveLength(2);
+      const limited = await asTenant({ agencyId: a.agencyId, clientId: a.clientId }, (tx) =>
+        tx(table).distinct().pluck('client_id'),
+      );
+      expect(limited, table).toEqual([a.clientId]);
+    }
   });
 
   it('lets a client-limited tenant read its agency and client but change neither', async () => {

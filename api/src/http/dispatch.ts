@@ -3,6 +3,7 @@ import type { OpenApiRequest } from 'express-openapi-validator/dist/framework/ty
 import type { Knex } from 'knex';
 import { enterTenant, NO_TENANT, type Tenant } from '../db/tenant.js';
 import { authenticate, type AccessTokenVerifier } from './auth.js';
+import { authorize } from './authorize.js';
 import { answeredBefore, claimKey, rememberResponse } from './idempotency.js';
 import {
   ANONYMOUS,
@@ -86,6 +87,19 @@ export function dispatcher(options: {
       ]);
     }
     const idempotencyKey = operation.idempotent ? req.get('idempotency-key') : undefined;
+    /** Who calls, and whether they may: the credential and its scopes, then the module permission needed. */
+    const admit = async (tx: Knex.Transaction): Promise<Principal> => {
+      const principal = await authenticate(
+        tx,
+        req,
+        operation.security,
+        origin,
+        options.frameOrigin,
+        options.verifyAccessToken,
+      );
+      await authorize(tx, operation, principal, { params: matched?.pathParams ?? {}, query: req.query });
+      return principal;
+    };
     const prepare = handler.prepare as ((input: PrepareInput<OperationId>) => Promise<unknown>) | undefined;
     // Slow preparation (a password hash, a vendor's hook) is for callers who may make the call, and not for
     // a replay: check the credential and the idempotency key first.
@@ -93,16 +107,8 @@ export function dispatcher(options: {
       prepare &&
       (await options.knex.transaction(async (tx) => {
         let principal = ANONYMOUS;
-        if (operation.security.length > 0) {
-          principal = await authenticate(
-            tx,
-            req,
-            operation.security,
-            origin,
-            options.frameOrigin,
-            options.verifyAccessToken,
-          );
-        } else await enterTenant(tx, NO_TENANT);
+        if (operation.security.length > 0) principal = await admit(tx);
+        else await enterTenant(tx, NO_TENANT);
         const replay = idempotencyKey
           ? await answeredBefore(tx, principal, idempotencyKey, { method: req.method, path: req.path, body: req.body })
           : false;
@@ -125,16 +131,8 @@ export function dispatcher(options: {
     const effects: (() => void)[] = [];
     const outcome = await options.knex.transaction(async (tx): Promise<Outcome> => {
       let principal: Principal = ANONYMOUS;
-      if (operation.security.length > 0) {
-        principal = await authenticate(
-          tx,
-          req,
-          operation.security,
-          origin,
-          options.frameOrigin,
-          options.verifyAccessToken,
-        );
-      } else await enterTenant(tx, NO_TENANT);
+      if (operation.security.length > 0) principal = await admit(tx);
+      else await enterTenant(tx, NO_TENANT);
       // From here on the origin is known to be allowed: errors may be read by the page too.
       if (origin && principal.kind === 'publishable') res.locals.allowedOrigin = origin;
       const tenant: Tenant = { agencyId: principal.agencyId, clientId: principal.clientId };

@@ -64,6 +64,11 @@ export interface OperationInfo {
   statuses: string[];
   /** `x-any-origin`: public files any page may load (module bundles), so no Origin is refused. */
   anyOrigin: boolean;
+  /**
+   * `x-collection-access`: a module collection's operation, which needs the permission the collection names
+   * for reading or writing (see api/src/http/authorize.ts).
+   */
+  collectionAccess: 'read' | 'write' | null;
   /** The query parameters it takes, the publishable key's `key` included. */
   queryNames: Set<string>;
 }
@@ -110,6 +115,7 @@ export function listOperations(spec: OpenApiDocument): OperationInfo[] {
         idempotent: parameters.some((p) => p.in === 'header' && p.name.toLowerCase() === 'idempotency-key'),
         statuses: Object.keys(operation.responses ?? {}).filter((status) => status !== 'default'),
         anyOrigin: (operation as { 'x-any-origin'?: boolean })['x-any-origin'] === true,
+        collectionAccess: (operation as { 'x-collection-access'?: 'read' | 'write' })['x-collection-access'] ?? null,
         queryNames: new Set([
           ...parameters.filter((p) => p.in === 'query').map((p) => p.name),
           ...(security.some((requirement) => 'publishableKey' in requirement) ? ['key'] : []),

@@ -37,7 +37,7 @@ const PROBLEM_RESPONSES = {
   401: ['Unauthorized', 'No credential, or one that is unknown, expired or revoked.'],
   403: [
     'Forbidden',
-    'The credential lacks the scope, the publishable key may not do this, or the origin is not allowed.',
+    'The credential lacks the scope, the user the module permission (`insufficient_permission`), the publishable key may not do this, or the origin is not allowed.',
   ],
   404: ['NotFound', 'No such record, site or install of this module in the credential’s tenant.'],
   409: ['Conflict', 'The `Idempotency-Key` was already used with a different body (`idempotency_key_reused`).'],
@@ -101,15 +101,16 @@ export function collectionsDocument(manifest: Manifest, options: { serverUrl: st
     Object.assign(schemas, collectionSchemas(collection, names));
     document.tags!.push({ name, description: collection.description ?? `The \`${name}\` collection.` });
     const base = `/v1/m/${manifest.id}/${name}`;
+    const { read, write } = collection.access ?? {};
     paths[base] = {
-      get: listOperation(name, collection, names),
-      post: createOperation(name, collection, names),
+      get: needing(read, listOperation(name, collection, names)),
+      post: needing(write, createOperation(name, collection, names)),
     };
     paths[`${base}/{itemId}`] = {
       parameters: [ref('parameters', 'ItemId')],
-      get: getOperation(name, publicRead, names),
-      patch: updateOperation(name, names),
-      delete: deleteOperation(name, names),
+      get: needing(read, getOperation(name, publicRead, names)),
+      patch: needing(write, updateOperation(name, names)),
+      delete: needing(write, deleteOperation(name, names)),
     };
   }
 
@@ -269,6 +270,13 @@ function collectionSchemas(collection: Collection, names: Names): Record<string,
     };
   }
   return schemas;
+}
+
+/** Says which module permission signed-in users need for the operation, when the collection names one. */
+function needing(permission: string | undefined, operation: Operation): Operation {
+  if (!permission) return operation;
+  const note = `Signed-in users also need the module permission \`${permission}\`.`;
+  return { ...operation, description: [operation.description, note].filter(Boolean).join(' ') };
 }
 
 function problems(...statuses: ProblemStatus[]): Json {

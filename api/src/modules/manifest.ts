@@ -155,8 +155,25 @@ export function checkManifest(
     if ('error' in compiled) report(field('events', name, 'payload'), `is not a valid JSON Schema: ${compiled.error}`);
   }
 
+  // Permissions are `<module id>.<thing>.<action>`, and collections name only declared ones.
+  const permissions = manifest.access?.permissions ?? {};
+  for (const id of Object.keys(permissions)) {
+    const prefix = `${manifest.id}.`;
+    if (!id.startsWith(prefix) || !THING_VERB.test(id.slice(prefix.length))) {
+      report(field('access', 'permissions', id), `must be named \`${prefix}<thing>.<action>\``);
+    }
+  }
+
   for (const [name, collection] of Object.entries(manifest.collections ?? {})) {
     checkCollection(collection, field('collections', name), report);
+    for (const [access, permission] of Object.entries(collection.access ?? {})) {
+      if (!Object.hasOwn(permissions, permission)) {
+        report(
+          field('collections', name, 'access', access),
+          `names \`${permission}\`, which the manifest does not declare in \`access.permissions\``,
+        );
+      }
+    }
     const access = collection.public ?? {};
     if (manifest.type !== 'widget' && (access.read?.length || access.create?.length)) {
       report(

@@ -1,6 +1,7 @@
 import type { Handlers } from '../http/operations.js';
 import { agencyHandlers } from './agencies.js';
 import { clientHandlers } from './clients.js';
+import { customRoleHandlers } from './custom-roles.js';
 import { keyHandlers } from './keys.js';
 import { oauthClientHandlers } from './oauth-clients.js';
 import { sessionHandlers } from './sessions.js';
@@ -21,6 +22,7 @@ export const handlers: Omit<Handlers, 'getHealth' | 'getReadiness'> = {
   ...clientHandlers,
   ...siteHandlers,
   ...userHandlers,
+  ...customRoleHandlers,
   ...keyHandlers,
   ...oauthClientHandlers,
   ...registryHandlers,

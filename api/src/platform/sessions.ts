@@ -4,6 +4,7 @@ import { enterTenant, NO_TENANT } from '../db/tenant.js';
 import { forbidden, Problem } from '../http/problem.js';
 import { withPreparation, type Handlers, type Role, type Schemas } from '../http/operations.js';
 import type { RateLimits } from '../http/rate-limits.js';
+import { effectivePermissions } from '../modules/permissions.js';
 import { ROLE_SCOPES } from './roles.js';
 import { candidatePasswordHash, hashToken, newToken } from './secrets.js';
 
@@ -21,6 +22,29 @@ export interface Account {
   client_id: string | null;
 }
 
+/** A session as the API shows it: its account, with what the account may do. */
+async function sessionOf(
+  tx: Knex.Transaction,
+  account: Account,
+  token: string | null,
+  expiresAt: string,
+): Promise<Schemas['Session']> {
+  return {
+    token,
+    expires_at: expiresAt,
+    agency_id: account.agency_id,
+    role: account.role,
+    client_id: account.client_id,
+    scopes: [...ROLE_SCOPES[account.role]],
+    module_permissions: await effectivePermissions(tx, {
+      id: account.id,
+      role: account.role,
+      clientId: account.client_id,
+    }),
+    user: { id: account.id, email: account.email, name: account.name },
+  };
+}
+
 /** Opens a session for `account`, in the transaction's current tenant (which must be the account's agency). */
 export async function openSession(tx: Knex.Transaction, account: Account): Promise<Schemas['Session']> {
   const token = newToken('ses');
@@ -33,15 +57,7 @@ export async function openSession(tx: Knex.Transaction, account: Account): Promi
       expires_at: tx.raw(`now() + interval '${SESSION_DAYS} days'`),
     })
     .returning('expires_at');
-  return {
-    token,
-    expires_at: session.expires_at,
-    agency_id: account.agency_id,
-    role: account.role,
-    client_id: account.client_id,
-    scopes: [...ROLE_SCOPES[account.role]],
-    user: { id: account.id, email: account.email, name: account.name },
-  };
+  return sessionOf(tx, account, token, session.expires_at);
 }
 
 const invalidCredentials = () =>
@@ -97,7 +113,7 @@ export async function checkSignIn(
   return opened;
 }
 
-export const sessionHandlers: Pick<Handlers, 'createSession' | 'deleteCurrentSession'> = {
+export const sessionHandlers: Pick<Handlers, 'createSession' | 'getCurrentSession' | 'deleteCurrentSession'> = {
   createSession: withPreparation(
     ({ knex, body, request, limits }) => checkSignIn(knex, limits, String(request.ip), body),
     async ({ tx, enterTenant }, opened) => {
@@ -109,6 +125,18 @@ export const sessionHandlers: Pick<Handlers, 'createSession' | 'deleteCurrentSes
       return { status: 201, body: await openSession(tx, account) };
     },
   ),
+
+  async getCurrentSession({ tx, principal }) {
+    if (principal.kind !== 'session') {
+      throw forbidden('credential_not_accepted', 'This is a key, not a session: GET /v1/keys/{id} describes it.');
+    }
+    const session = await tx('sessions as s')
+      .join('users as u', 'u.id', 's.user_id')
+      .where('s.id', principal.credentialId)
+      .first('s.expires_at', ...USER.map((column) => `u.${column}`));
+    const { expires_at: expiresAt, ...account } = session as Account & { expires_at: string };
+    return { status: 200, body: await sessionOf(tx, account, null, expiresAt) };
+  },
 
   async deleteCurrentSession({ tx, principal }) {
     if (principal.kind !== 'session') {

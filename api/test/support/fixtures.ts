@@ -66,3 +66,29 @@ export async function populateAgency(platform: TestPlatform, name: string): Prom
     publishableKey: publishable.secret,
   };
 }
+
+export interface PopulatedCustomRole {
+  roleId: string;
+  /** A client member of the agency's client who has the role. */
+  userId: string;
+}
+
+/** A custom role of the agency's client holding one module permission, and a client member who has it. */
+export async function populateCustomRole(
+  platform: TestPlatform,
+  agency: { token: string; clientId: string },
+  permission: string,
+): Promise<PopulatedCustomRole> {
+  const role = await created(platform, agency.token, `/v1/clients/${agency.clientId}/roles`, {
+    name: 'Reviewer',
+    permissions: [permission],
+  });
+  const user = await created(platform, agency.token, '/v1/users', {
+    email: `${randomUUID()}@example.com`,
+    name: 'Reviewer',
+    role: 'client_member',
+    client_id: agency.clientId,
+    custom_role_ids: [role.id],
+  });
+  return { roleId: role.id, userId: user.id };
+}

@@ -53,8 +53,30 @@ export interface PopulatedModule {
 }
 
 /**
- * Publishes the example module under the agency's own namespace (`<namespace>.faq`, tag `<namespace>-faq`),
- * installs it on the agency's site with one question, and gives the site a theme.
+ * Declares module permissions for `questions`: `<module>.questions.read` for every built-in role and
+ * `<module>.questions.write` for all but client members, the collection reading and writing with them.
+ */
+export function declareQuestionPermissions(manifest: ModulePublishBody['manifest']) {
+  const [read, write] = ['read', 'write'].map((action) => `${manifest.id}.questions.${action}`) as [string, string];
+  manifest.access = {
+    permissions: {
+      [read]: {
+        description: 'Read every question, unpublished ones included.',
+        roles: ['agency_owner', 'agency_admin', 'agency_member', 'client_admin', 'client_member'],
+      },
+      [write]: {
+        description: 'Add, change and remove questions.',
+        roles: ['agency_owner', 'agency_admin', 'agency_member', 'client_admin'],
+      },
+    },
+  };
+  manifest.collections!.questions!.access = { read, write };
+}
+
+/**
+ * Publishes the example module under the agency's own namespace (`<namespace>.faq`, tag `<namespace>-faq`)
+ * with module permissions for its questions, installs it on the agency's site with one question, and gives
+ * the site a theme.
  */
 export async function populateModule(
   platform: TestPlatform,
@@ -72,6 +94,7 @@ export async function populateModule(
         event,
       ]),
     );
+    declareQuestionPermissions(manifest);
   });
   const version = await published(platform, agency.token, body);
   const install = await platform.request('POST', `/v1/sites/${agency.siteId}/installs`, {

@@ -3,6 +3,7 @@ import * as platform from './0001_platform.js';
 import * as modules from './0002_modules.js';
 import * as webhooks from './0003_webhooks.js';
 import * as oauth from './0004_oauth.js';
+import * as moduleRoles from './0005_module_roles.js';
 import * as integrations from './0008_integrations.js';
 
 /**
@@ -14,6 +15,7 @@ const migrations: Record<string, Knex.Migration> = {
   '0002_modules': modules,
   '0003_webhooks': webhooks,
   '0004_oauth': oauth,
+  '0005_module_roles': moduleRoles,
   '0008_integrations': integrations,
 };
 

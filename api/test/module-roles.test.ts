@@ -136,7 +136,8 @@ describe('manifests declaring permissions', () => {
     const reply = await publish(platform, a.token, body);
     expect(reply.status).toBe(400);
     expect(reply.body.code).toBe('validation_failed');
-    expect(reply.body.errors[0].path).toMatch(/^\/body\/manifest\/access\/permissions\/.+\/roles\/0$/);
+    // The permission's id keeps its dots: the pointer names the key as it is.
+    expect(reply.body.errors[0].path).toBe(`/body/manifest/access/permissions/${READ}/roles/0`);
   });
 
   it('publish a valid declaration, shown in the catalog', async () => {

@@ -73,9 +73,10 @@ function toProblem(error: unknown): Problem | null {
   const known = typeof validation.status === 'number' ? VALIDATOR_CODES[validation.status] : undefined;
   if (known && Array.isArray(validation.errors)) {
     // The validator says `/params/x` and `/headers/x`; the spec's Problem documents `/path/x` and `/header/x`.
+    // Some of its paths are dotted (`.query.limit`): those become pointers; a pointer's own dots (a key such
+    // as `acme.faq.questions.read`) stay.
     const errors = validation.errors.map(({ path, message }) => ({
-      path: path
-        .replace(/\./g, '/')
+      path: (path.startsWith('.') ? path.replace(/\./g, '/') : path)
         .replace(/^\/params\//, '/path/')
         .replace(/^\/headers\//, '/header/'),
       message,

@@ -47,6 +47,8 @@ export interface AppOptions {
   /** Check every response against the spec too (on in tests: a drifting response fails loudly). */
   validateResponses: boolean;
   limits: RateLimits;
+  /** See Config.secretKey. */
+  secretKey: string;
   demoKey?: string | null;
 }
 
@@ -119,6 +121,7 @@ export function createApp(options: AppOptions): { app: Express; lifecycle: Lifec
       frameOrigin: options.frameUrl,
       allowLocalHooks: options.allowLocalHooks,
       limits: options.limits,
+      secretKey: options.secretKey,
     }),
   );
   app.use(corsOnErrors(knex, operations, options.frameUrl));

@@ -75,6 +75,7 @@ function sample(schema: SchemaObject | undefined, name: string): unknown {
       if (s.format === 'uuid') return victimId(name);
       if (s.format === 'email') return `${randomUUID()}@example.com`;
       if (name === 'origin') return 'https://cross-tenant.example';
+      if (s.examples?.length) return s.examples[0];
       return 'x'.repeat(Math.max(s.minLength ?? 1, 12));
   }
 }

@@ -4,6 +4,7 @@ import { clientHandlers } from './clients.js';
 import { keyHandlers } from './keys.js';
 import { sessionHandlers } from './sessions.js';
 import { siteHandlers } from './sites.js';
+import { ssoHandlers } from './sso.js';
 import { userHandlers } from './users.js';
 import { collectionHandlers } from '../modules/collections.js';
 import { installHandlers } from '../modules/installs.js';
@@ -26,4 +27,5 @@ export const handlers: Omit<Handlers, 'getHealth' | 'getReadiness'> = {
   ...collectionHandlers,
   ...embedHandlers,
   ...webhookHandlers,
+  ...ssoHandlers,
 };

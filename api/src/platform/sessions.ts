@@ -5,6 +5,7 @@ import { forbidden, Problem } from '../http/problem.js';
 import { withPreparation, type Handlers, type Role, type Schemas } from '../http/operations.js';
 import { ROLE_SCOPES } from './roles.js';
 import { candidatePasswordHash, hashToken, newToken } from './secrets.js';
+import { assertPasswordSignInAllowed } from './sso.js';
 
 const SESSION_DAYS = 7;
 
@@ -88,12 +89,13 @@ export const sessionHandlers: Pick<Handlers, 'createSession' | 'deleteCurrentSes
       else await limits.penalise('signInFailures', failuresKey);
       return opened;
     },
-    async ({ tx, enterTenant }, opened) => {
+    async ({ tx, enterTenant, publicUrl }, opened) => {
       if (!opened) throw invalidCredentials();
       await enterTenant({ agencyId: opened.agencyId, clientId: null });
       // Read again inside this transaction: the account may have changed (or gone) since the check.
       const account = (await tx('users').where({ id: opened.id }).first(USER)) as Account | undefined;
       if (!account) throw invalidCredentials();
+      await assertPasswordSignInAllowed(tx, account, publicUrl);
       return { status: 201, body: await openSession(tx, account) };
     },
   ),

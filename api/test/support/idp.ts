@@ -2,7 +2,8 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair } from 'jose';
 import Provider, { type ClientMetadata, type Configuration } from 'oidc-provider';
-import type { FetchBrowser } from './fetch-browser.js';
+import { fetchBrowser, type FetchBrowser } from './fetch-browser.js';
+import type { TestPlatform } from './platform.js';
 
 /** What the identity provider knows of a person, by the login typed on its sign-in page. */
 export interface IdpAccount {
@@ -99,4 +100,22 @@ export async function signInAtIdentityProvider(
     next = submitted.location;
   }
   throw new Error('the identity provider redirected too many times');
+}
+
+/**
+ * Gives an agency an SSO configuration on `idp` (registering no client there: nobody signs in) and one
+ * sign-in attempt in flight, for tests that look at every table.
+ */
+export async function populateSso(
+  platform: TestPlatform,
+  agency: { agencyId: string; token: string },
+  idp: IdentityProvider,
+): Promise<void> {
+  const configured = await platform.request('PUT', `/v1/agencies/${agency.agencyId}/sso`, {
+    token: agency.token,
+    body: { issuer: idp.issuer, client_id: 'unregistered', client_secret: 'unused', allowed_domains: ['sso.example'] },
+  });
+  if (configured.status !== 201) throw new Error(`SSO configuration: ${configured.status} ${configured.text}`);
+  const started = await fetchBrowser().get(`${platform.url}/v1/sso/${agency.agencyId}/start`);
+  if (started.status !== 302) throw new Error(`SSO start: ${started.status} ${started.text}`);
 }

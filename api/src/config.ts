@@ -17,7 +17,10 @@ export interface Config {
   seedDemo: boolean;
   /** The platform operator's agency: it publishes first-party and system modules. */
   operatorAgencyId: string | null;
-  /** Let module lifecycle hooks use plain HTTP and local addresses (development and tests only). */
+  /**
+   * Let module lifecycle hooks, webhooks and SSO identity providers use plain HTTP and local addresses
+   * (development and tests only).
+   */
   allowLocalHooks: boolean;
   /**
    * Where the iframe embed's pages are served from: this same server under other names, one per site
@@ -29,7 +32,15 @@ export interface Config {
   webhookTimeoutMs: number;
   /** WEBHOOK_RETRY_SCHEDULE_MS: the waits between attempts, comma-separated (tests; `null`: the default). */
   webhookRetrySchedule: number[] | null;
+  /**
+   * SECRET_KEY: what secrets the platform must keep readable (SSO client secrets) are encrypted under.
+   * Required with NODE_ENV=production; elsewhere DEVELOPMENT_SECRET_KEY stands in (with a warning).
+   */
+  secretKey: string;
 }
+
+/** SECRET_KEY outside production when none is set: known to everyone, so it protects nothing. */
+export const DEVELOPMENT_SECRET_KEY = 'dramac-development-secret-key-not-for-production';
 
 export class ConfigError extends Error {
   constructor(
@@ -101,6 +112,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       `"${frameUrl}" must start its host with "*." (each site's frames get their own name)`,
     );
   }
+  const secretKey = env.SECRET_KEY || (env.NODE_ENV === 'production' ? '' : DEVELOPMENT_SECRET_KEY);
+  if (secretKey.length < 32) {
+    const what = env.SECRET_KEY ? 'is too short' : 'is required with NODE_ENV=production';
+    throw new ConfigError('SECRET_KEY', `${what}: set at least 32 random characters (openssl rand -base64 32)`);
+  }
   const publicUrl = url(env, 'PUBLIC_URL', ['http:', 'https:']) ?? `http://localhost:${port}`;
   // npm runs workspace scripts inside the workspace; INIT_CWD is where the user typed the command.
   const base = env.INIT_CWD ?? process.cwd();
@@ -122,5 +138,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     frameUrl: frameOrigin,
     webhookTimeoutMs: Number(timeoutText),
     webhookRetrySchedule: scheduleText ? scheduleText.split(',').map(Number) : null,
+    secretKey,
   };
 }

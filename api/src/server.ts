@@ -1,7 +1,7 @@
 import type { Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
-import type { Config } from './config.js';
+import { DEVELOPMENT_SECRET_KEY, type Config } from './config.js';
 import {
   assertCanBecomeAppRole,
   assertMayOwnSchema,
@@ -42,6 +42,9 @@ export async function startPlatform(
     webhooks?: Partial<Omit<WorkerOptions, 'knex' | 'logger' | 'allowLocal'>>;
   },
 ): Promise<Platform> {
+  if (config.secretKey === DEVELOPMENT_SECRET_KEY) {
+    options.logger.warn('SECRET_KEY is not set: secrets kept for SSO are encrypted under a well-known development key');
+  }
   // Redis first: an unreachable one stops start-up before the data directory is touched.
   const limits = await createRateLimits(config.redisUrl, options.rateLimitNamespace);
   const db = await openDatabase({
@@ -70,6 +73,7 @@ export async function startPlatform(
       validateResponses: options.validateResponses ?? false,
       limits,
       oauth,
+      secretKey: config.secretKey,
       demoKey: demo?.publishableKey ?? null,
     });
     server = await new Promise<Server>((resolve, reject) => {

@@ -211,12 +211,12 @@ async function authorize(
   let step = await agent.follow(url, backToApp);
   const pages: string[] = [];
   for (let page = 0; page < 4 && !backToApp(step.url); page += 1) {
-    const html = await step.response.text();
+    const html = step.visit.text;
     pages.push(html);
     const answer = html.includes('/login"')
       ? await agent.submit(step.url, html, { email: person.email, password: person.password }, '/login')
       : await agent.submit(step.url, html, {}, '/confirm');
-    step = await agent.follow(new URL(answer.headers.get('location')!, step.url), backToApp);
+    step = await agent.follow(new URL(answer.location!), backToApp);
   }
   return { callback: step.url, pages, agent };
 }
@@ -331,7 +331,7 @@ describe('authorization code with PKCE', () => {
       }).toString();
       const response = await new UserAgent().fetch(url);
       expect(response.status, redirect).toBe(400);
-      expect(response.headers.get('location')).toBeNull();
+      expect(response.location).toBeNull();
     }
   });
 
@@ -412,15 +412,13 @@ describe('authorization code with PKCE', () => {
     const login = await agent.follow(url);
     const loggedIn = await agent.submit(
       login.url,
-      await login.response.text(),
+      login.visit.text,
       { email: a.email, password: a.password },
       '/login',
     );
-    const consent = await agent.follow(new URL(loggedIn.headers.get('location')!, login.url));
-    const denied = await agent.submit(consent.url, await consent.response.text(), {}, '/abort');
-    const back = await agent.follow(new URL(denied.headers.get('location')!, consent.url), (l) =>
-      l.href.startsWith(REDIRECT),
-    );
+    const consent = await agent.follow(new URL(loggedIn.location!));
+    const denied = await agent.submit(consent.url, consent.visit.text, {}, '/abort');
+    const back = await agent.follow(new URL(denied.location!), (l) => l.href.startsWith(REDIRECT));
     expect(back.url.searchParams.get('error')).toBe('access_denied');
   });
 
@@ -436,14 +434,9 @@ describe('authorization code with PKCE', () => {
       code_challenge_method: 'S256',
     }).toString();
     const login = await agent.follow(url);
-    const wrong = await agent.submit(
-      login.url,
-      await login.response.text(),
-      { email: a.email, password: 'nope' },
-      '/login',
-    );
+    const wrong = await agent.submit(login.url, login.visit.text, { email: a.email, password: 'nope' }, '/login');
     expect(wrong.status).toBe(401);
-    expect(await wrong.text()).toContain('The email or password is wrong.');
+    expect(wrong.text).toContain('The email or password is wrong.');
     // Another browser (without the interaction's cookie) cannot use the same page.
     const stranger = await new UserAgent().fetch(login.url);
     expect(stranger.status).toBe(400);
@@ -476,7 +469,7 @@ describe('device authorization grant (the CLI)', () => {
     let step = await agent.follow(device.verification_uri);
     const seen: string[] = [];
     for (let page = 0; page < 5; page += 1) {
-      const html = await step.response.text();
+      const html = step.visit.text;
       seen.push(html);
       if (html.includes('Device signed in')) break;
       const answer = html.includes('/login"')
@@ -484,8 +477,8 @@ describe('device authorization grant (the CLI)', () => {
         : html.includes('/confirm"')
           ? await agent.submit(step.url, html, {}, '/confirm')
           : await agent.submit(step.url, html, { user_code: device.user_code });
-      const location = answer.headers.get('location');
-      step = location ? await agent.follow(new URL(location, step.url)) : { response: answer, url: step.url };
+      const location = answer.location;
+      step = location ? await agent.follow(new URL(location, step.url)) : { visit: answer, url: step.url };
     }
     expect(seen.some((html) => html.includes(`<code>${device.user_code}</code>`))).toBe(true);
     expect(seen.at(-1)).toContain('The sign-in is complete');

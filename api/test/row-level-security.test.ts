@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { APP_ROLE } from '../src/db/migrations/sql.js';
 import { enterTenant, NO_TENANT, type Tenant } from '../src/db/tenant.js';
 import { populateAgency, populateCustomRole, type PopulatedAgency } from './support/fixtures.js';
+import { populateSso, startIdentityProvider, type IdentityProvider } from './support/idp.js';
 import { populateModule, published } from './support/modules.js';
 import { startTestPlatform, type TestPlatform } from './support/platform.js';
 import { populateWebhook } from './support/webhooks.js';
@@ -9,6 +10,7 @@ import { populateWebhook } from './support/webhooks.js';
 let platform: TestPlatform;
 let a: PopulatedAgency;
 let b: PopulatedAgency;
+let idp: IdentityProvider;
 
 beforeAll(async () => {
   platform = await startTestPlatform();
@@ -46,13 +48,19 @@ beforeAll(async () => {
     });
     expect(install.status).toBe(201);
   }
+  idp = await startIdentityProvider({ clients: [] });
+  await populateSso(platform, a, idp);
+  await populateSso(platform, b, idp);
 });
 
 /** The module registry is one catalog for all agencies: readable without a tenant, by design. */
 const CATALOG = ['bundle_files', 'module_namespaces', 'module_tags', 'module_versions', 'modules'];
 /** The authorization server's store and keys: the server's alone, out of requests' reach in any tenant. */
 const SERVER_ONLY = ['oauth_keys', 'oauth_store'];
-afterAll(() => platform?.close());
+afterAll(async () => {
+  await idp?.close();
+  await platform?.close();
+});
 
 /**
  * Every table of ours (knex's own bookkeeping aside), modules' collection tables included: a new table is

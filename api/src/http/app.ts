@@ -51,6 +51,8 @@ export interface AppOptions {
   limits: RateLimits;
   /** The OAuth authorization server (api/src/oauth). */
   oauth: AuthorizationServer;
+  /** See Config.secretKey. */
+  secretKey: string;
   demoKey?: string | null;
 }
 
@@ -110,6 +112,7 @@ export function createApp(options: AppOptions): { app: Express; lifecycle: Lifec
       provider: options.oauth.provider,
       knex,
       limits: options.limits,
+      publicUrl: options.publicUrl,
       scopeDescriptions: scopeDescriptions(spec),
     }),
   );
@@ -141,6 +144,7 @@ export function createApp(options: AppOptions): { app: Express; lifecycle: Lifec
       allowLocalHooks: options.allowLocalHooks,
       limits: options.limits,
       verifyAccessToken: options.oauth.verifyAccessToken,
+      secretKey: options.secretKey,
     }),
   );
   app.use(corsOnErrors(knex, operations, options.frameUrl));

@@ -58,6 +58,8 @@ export function dispatcher(options: {
   allowLocalHooks: boolean;
   limits: RateLimits;
   verifyAccessToken: AccessTokenVerifier;
+  /** See Config.secretKey. */
+  secretKey: string;
 }): RequestHandler {
   const byId = new Map(options.operations.map((operation) => [operation.id, operation]));
 
@@ -80,7 +82,9 @@ export function dispatcher(options: {
       throw badRequest('malformed_json', 'The body is empty: send a JSON object.');
     }
     // The validator lets unknown parameters through beside a deepObject one (`filter[…]`); refuse them here.
-    const unknown = Object.keys(req.query).find((name) => !operation.queryNames.has(name));
+    const unknown = operation.openQuery
+      ? undefined
+      : Object.keys(req.query).find((name) => !operation.queryNames.has(name));
     if (unknown !== undefined) {
       throw badRequest('validation_failed', `Unknown query parameter '${unknown}'.`, [
         { path: `/query/${unknown}`, message: 'is not a parameter of this operation' },
@@ -125,6 +129,7 @@ export function dispatcher(options: {
             knex: options.knex,
             request: req,
             limits: options.limits,
+            secretKey: options.secretKey,
           })
         : undefined;
 

@@ -20,16 +20,21 @@ export type BodyOf<O extends OperationId> = operations[O] extends { requestBody:
     ? Json<NonNullable<R>> | undefined
     : undefined;
 
-type SuccessStatus<O extends OperationId> = Extract<keyof operations[O]['responses'], 200 | 201 | 202 | 204 | 304>;
+type SuccessStatus<O extends OperationId> = Extract<
+  keyof operations[O]['responses'],
+  200 | 201 | 202 | 204 | 302 | 304
+>;
 /** What a handler may add to any reply: headers (caching), or a file instead of a JSON body. */
 interface ReplyExtras {
   headers?: Record<string, string>;
   file?: { type: string; content: Buffer };
 }
 export type Reply<O extends OperationId> = {
-  [S in SuccessStatus<O>]: Json<operations[O]['responses'][S]> extends undefined
-    ? { status: S; body?: undefined } & ReplyExtras
-    : { status: S; body: Json<operations[O]['responses'][S]> } & ReplyExtras;
+  [S in SuccessStatus<O>]: S extends 302
+    ? { status: S; body?: undefined; headers: { Location: string } & Record<string, string> }
+    : Json<operations[O]['responses'][S]> extends undefined
+      ? { status: S; body?: undefined } & ReplyExtras
+      : { status: S; body: Json<operations[O]['responses'][S]> } & ReplyExtras;
 }[SuccessStatus<O>];
 
 /** Who is calling. Every request has one; operations without security run as `anonymous`. */
@@ -94,6 +99,8 @@ export interface PrepareInput<O extends OperationId> {
   knex: Knex;
   request: Request;
   limits: RateLimits;
+  /** See Config.secretKey. */
+  secretKey: string;
 }
 
 export type Handler<O extends OperationId> = ((ctx: Context<O>) => Promise<Reply<O>>) & {

@@ -71,6 +71,8 @@ export interface OperationInfo {
   collectionAccess: 'read' | 'write' | null;
   /** The query parameters it takes, the publishable key's `key` included. */
   queryNames: Set<string>;
+  /** `x-eov-allow-unknown-query-parameters`: it takes others too (an identity provider's redirect adds its own). */
+  openQuery: boolean;
 }
 
 /** Follows a local `$ref` (`#/components/…`) to what it names. */
@@ -120,6 +122,10 @@ export function listOperations(spec: OpenApiDocument): OperationInfo[] {
           ...parameters.filter((p) => p.in === 'query').map((p) => p.name),
           ...(security.some((requirement) => 'publishableKey' in requirement) ? ['key'] : []),
         ]),
+        openQuery:
+          (operation as { 'x-eov-allow-unknown-query-parameters'?: boolean })[
+            'x-eov-allow-unknown-query-parameters'
+          ] === true,
       });
     }
   }

@@ -6,7 +6,9 @@ import { Problem } from '../http/problem.js';
 import type { RateLimits } from '../http/rate-limits.js';
 import type { Role, Scope } from '../http/operations.js';
 import { ROLE_SCOPES } from '../platform/roles.js';
-import { checkSignIn } from '../platform/sessions.js';
+import { enterTenant } from '../db/tenant.js';
+import { checkSignIn, type Account } from '../platform/sessions.js';
+import { assertPasswordSignInAllowed } from '../platform/sso.js';
 import { escape, PAGE_HEADERS, renderPage, STYLESHEET, STYLESHEET_PATH } from './pages.js';
 
 function page(res: Response, status: number, title: string, body: string) {
@@ -28,6 +30,8 @@ function signInPage(res: Response, uid: string, clientName: string, error?: stri
   );
 }
 
+const ACCOUNT = ['id', 'agency_id', 'email', 'name', 'role', 'client_id'];
+
 const partition = <T>(items: T[], test: (item: T) => boolean): [T[], T[]] => [
   items.filter(test),
   items.filter((item) => !test(item)),
@@ -41,9 +45,10 @@ export function interactionRoutes(options: {
   provider: Provider;
   knex: Knex;
   limits: RateLimits;
+  publicUrl: string;
   scopeDescriptions: Record<string, string>;
 }): Router {
-  const { provider, knex, limits, scopeDescriptions } = options;
+  const { provider, knex, limits, publicUrl, scopeDescriptions } = options;
   const router = Router();
   const form = express.urlencoded({ extended: false, limit: '10kb' });
 
@@ -51,6 +56,20 @@ export function interactionRoutes(options: {
     const client = typeof clientId === 'string' ? await provider.Client.find(clientId) : undefined;
     return client?.clientName ?? (typeof clientId === 'string' ? clientId : 'an application');
   };
+  // An agency that enforces its own identity provider refuses passwords here as on POST /v1/sessions.
+  const passwordRefusal = (opened: { id: string; agencyId: string }) =>
+    knex.transaction(async (tx) => {
+      await enterTenant(tx, { agencyId: opened.agencyId, clientId: null });
+      const account = (await tx('users').where({ id: opened.id }).first(ACCOUNT)) as Account | undefined;
+      if (!account) return 'The email or password is wrong.';
+      try {
+        await assertPasswordSignInAllowed(tx, account, publicUrl);
+        return null;
+      } catch (error) {
+        if (error instanceof Problem && error.code === 'sso_required') return error.detail!;
+        throw error;
+      }
+    });
   const roleOf = async (accountId: string) =>
     ((await knex('users').where({ id: accountId }).first('role')) as { role: Role } | undefined)?.role;
 
@@ -92,6 +111,8 @@ export function interactionRoutes(options: {
     }
     const opened = await checkSignIn(knex, limits, String(req.ip), { email, password });
     if (!opened) return signInPage(res, details.uid, name, 'The email or password is wrong.', email);
+    const refusal = await passwordRefusal(opened);
+    if (refusal) return signInPage(res, details.uid, name, refusal, email);
     await provider.interactionFinished(
       req,
       res,

@@ -6,6 +6,7 @@ import { keyHandlers } from './keys.js';
 import { oauthClientHandlers } from './oauth-clients.js';
 import { sessionHandlers } from './sessions.js';
 import { siteHandlers } from './sites.js';
+import { ssoHandlers } from './sso.js';
 import { userHandlers } from './users.js';
 import { collectionHandlers } from '../modules/collections.js';
 import { installHandlers } from '../modules/installs.js';
@@ -32,4 +33,5 @@ export const handlers: Omit<Handlers, 'getHealth' | 'getReadiness'> = {
   ...collectionHandlers,
   ...embedHandlers,
   ...webhookHandlers,
+  ...ssoHandlers,
 };

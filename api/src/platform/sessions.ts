@@ -7,6 +7,7 @@ import type { RateLimits } from '../http/rate-limits.js';
 import { effectivePermissions } from '../modules/permissions.js';
 import { ROLE_SCOPES } from './roles.js';
 import { candidatePasswordHash, hashToken, newToken } from './secrets.js';
+import { assertPasswordSignInAllowed } from './sso.js';
 
 const SESSION_DAYS = 7;
 
@@ -116,12 +117,13 @@ export async function checkSignIn(
 export const sessionHandlers: Pick<Handlers, 'createSession' | 'getCurrentSession' | 'deleteCurrentSession'> = {
   createSession: withPreparation(
     ({ knex, body, request, limits }) => checkSignIn(knex, limits, String(request.ip), body),
-    async ({ tx, enterTenant }, opened) => {
+    async ({ tx, enterTenant, publicUrl }, opened) => {
       if (!opened) throw invalidCredentials();
       await enterTenant({ agencyId: opened.agencyId, clientId: null });
       // Read again inside this transaction: the account may have changed (or gone) since the check.
       const account = (await tx('users').where({ id: opened.id }).first(USER)) as Account | undefined;
       if (!account) throw invalidCredentials();
+      await assertPasswordSignInAllowed(tx, account, publicUrl);
       return { status: 201, body: await openSession(tx, account) };
     },
   ),

@@ -4,6 +4,7 @@ import * as modules from './0002_modules.js';
 import * as webhooks from './0003_webhooks.js';
 import * as oauth from './0004_oauth.js';
 import * as moduleRoles from './0005_module_roles.js';
+import * as sso from './0006_sso.js';
 import * as integrations from './0008_integrations.js';
 
 /**
@@ -16,6 +17,7 @@ const migrations: Record<string, Knex.Migration> = {
   '0003_webhooks': webhooks,
   '0004_oauth': oauth,
   '0005_module_roles': moduleRoles,
+  '0006_sso': sso,
   '0008_integrations': integrations,
 };
 

@@ -62,7 +62,11 @@ export async function startPlatform(
     const demo = config.seedDemo ? await seedDemo(db.knex, config.publicUrl) : null;
     await appointOperator(db.knex, config.operatorAgencyId);
     embedAssets();
-    const oauth = await createAuthorizationServer({ knex: db.knex, publicUrl: config.publicUrl });
+    const oauth = await createAuthorizationServer({
+      knex: db.knex,
+      publicUrl: config.publicUrl,
+      logger: options.logger,
+    });
     const { app, lifecycle } = createApp({
       knex: db.knex,
       spec: servedSpec(config.publicUrl),

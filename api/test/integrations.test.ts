@@ -106,6 +106,16 @@ describe('integration modules', () => {
     );
     expect(wide.status).toBe(422);
     expect(wide.body.errors[0].path).toBe('/body/manifest/permissions/required/0');
+    // Nothing that makes credentials: they would outlive the install.
+    for (const scope of ['keys:write', 'users:write', 'webhooks:write']) {
+      const minting = await publish(
+        platform,
+        a.token,
+        integration({ id: 'acme.minting', permissions: { required: ['sites:read', scope] } }) as never,
+      );
+      expect(minting.status, scope).toBe(422);
+      expect(minting.body.errors[0].path).toBe('/body/manifest/permissions/required/1');
+    }
   });
 
   it('hands the installer the vendor’s credentials once, and only then', async () => {
@@ -154,9 +164,11 @@ describe('integration modules', () => {
     expect(failed.status).toBe(200);
     expect(failed.body).toMatchObject({ status: 500, body: { error: 'the vendor is having a bad day' } });
 
-    const climbing = await call({ path: '/../admin' });
-    expect(climbing.status).toBe(400);
-    expect(climbing.body.errors[0].path).toBe('/body/path');
+    for (const path of ['/../admin', '/%2e%2e/admin', '/.%2E/admin', '/..\\admin']) {
+      const climbing = await call({ path });
+      expect(climbing.status, path).toBe(400);
+      expect(climbing.body.errors[0].path).toBe('/body/path');
+    }
   });
 
   it('is for the site’s own agency only, and for integrations only', async () => {
@@ -180,6 +192,49 @@ describe('integration modules', () => {
     expect(after.status).toBe(409);
     expect(after.body.code).toBe('not_installed');
     expect(await platform.db.knex('integrations').where({ oauth_client_id: credentials!.client_id })).toEqual([]);
+  });
+
+  it('shows the secrets once: a replayed install has none', async () => {
+    await published(platform, a.token, integration({ id: 'acme.replayed' }) as never);
+    const install = () =>
+      platform.request('POST', `/v1/sites/${a.siteId}/installs`, {
+        token: a.token,
+        body: { module_id: 'acme.replayed' },
+        headers: { 'idempotency-key': 'install-acme-replayed' },
+      });
+    const first = await install();
+    expect(first.body.integration_credentials.client_secret).toMatch(/^ocs_/);
+    const replay = await install();
+    expect(replay.headers.get('idempotent-replayed')).toBe('true');
+    expect(replay.body.integration_credentials).toMatchObject({ client_secret: null, signing_secret: null });
+    const stored = await platform.db.knex('idempotency_keys').where({ key: 'install-acme-replayed' }).first('body');
+    expect(JSON.stringify(stored)).not.toContain(first.body.integration_credentials.client_secret);
+    expect(JSON.stringify(stored)).not.toContain(first.body.integration_credentials.signing_secret);
+  });
+
+  it("ends the vendor's access when the site goes", async () => {
+    const site = await platform.request('POST', '/v1/sites', {
+      token: a.token,
+      body: { client_id: a.clientId, name: 'Short-lived' },
+    });
+    await published(platform, a.token, integration({ id: 'acme.gone' }) as never);
+    const install = await platform.request('POST', `/v1/sites/${site.body.id}/installs`, {
+      token: a.token,
+      body: { module_id: 'acme.gone' },
+    });
+    const { client_id, client_secret } = install.body.integration_credentials;
+    const tokenFor = () =>
+      fetch(`${platform.url}/oauth/token`, {
+        method: 'POST',
+        headers: {
+          authorization: `Basic ${Buffer.from(`${client_id}:${client_secret}`).toString('base64')}`,
+          'content-type': 'application/x-www-form-urlencoded',
+        },
+        body: new URLSearchParams({ grant_type: 'client_credentials', scope: 'sites:read' }),
+      });
+    expect((await tokenFor()).status).toBe(200);
+    expect((await platform.request('DELETE', `/v1/sites/${site.body.id}`, { token: a.token })).status).toBe(204);
+    expect((await tokenFor()).status).toBe(401);
   });
 
   it('cannot reach a vendor that is down', async () => {

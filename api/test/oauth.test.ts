@@ -64,6 +64,15 @@ describe('discovery and keys', () => {
     expect(as.device_authorization_endpoint).toBeDefined();
   });
 
+  it('names its endpoints after PUBLIC_URL, whatever X-Forwarded-Host says', async () => {
+    const forged = await fetch(`${platform.url}/.well-known/openid-configuration`, {
+      headers: { 'x-forwarded-host': 'evil.example', 'x-forwarded-proto': 'https' },
+    });
+    const metadata = (await forged.json()) as { token_endpoint: string; device_authorization_endpoint: string };
+    expect(metadata.token_endpoint).toBe(`${platform.url}/oauth/token`);
+    expect(metadata.device_authorization_endpoint).toBe(`${platform.url}/oauth/device/auth`);
+  });
+
   it('lists in the spec exactly the scopes the server knows', () => {
     const scheme = loadPlatformSpec().components!.securitySchemes!.oauth2 as {
       flows: Record<string, { scopes: Record<string, string> }>;
@@ -152,7 +161,14 @@ describe('client credentials', () => {
     const [header, payload, signature] = access_token.split('.');
     const claims = JSON.parse(Buffer.from(payload!, 'base64url').toString());
     const widened = Buffer.from(JSON.stringify({ ...claims, scope: 'clients:write' })).toString('base64url');
-    for (const token of [`${header}.${widened}.${signature}`, `${header}.${payload}.${'A'.repeat(342)}`, 'a.b.c']) {
+    const none = Buffer.from(JSON.stringify({ alg: 'none', typ: 'at+jwt' })).toString('base64url');
+    for (const token of [
+      `${header}.${widened}.${signature}`,
+      `${header}.${payload}.${'A'.repeat(342)}`,
+      `${none}.${payload}.`,
+      `${none}.${payload}.x`,
+      'a.b.c',
+    ]) {
       const reply = await api(token);
       expect(reply.status).toBe(401);
       expect(reply.headers.get('content-type')).toMatch(/problem\+json/);
@@ -245,6 +261,8 @@ describe('authorization code with PKCE', () => {
         scope,
         state,
         ...(nonce && { nonce }),
+        // OpenID Connect grants offline access (a refresh token) only on a request that prompts for consent.
+        ...(scope.includes('offline_access') && { prompt: 'consent' }),
         code_challenge: await oauth.calculatePKCECodeChallenge(verifier),
         code_challenge_method: 'S256',
       },
@@ -303,6 +321,49 @@ describe('authorization code with PKCE', () => {
     // The token is the member's: limited to the member's client, like their session.
     const clients = await api(tokens.access_token);
     expect(clients.body.data.map((client: { id: string }) => client.id)).toEqual([a.clientId]);
+  });
+
+  it("keeps an app limited to one client within it, even when the agency's owner signs in", async () => {
+    const limited = await register({
+      type: 'app',
+      name: 'Client app',
+      client_id: a.clientId,
+      scopes: ['clients:read'],
+      redirect_uris: [REDIRECT],
+    });
+    const previous = app;
+    app = limited;
+    try {
+      await platform.request('POST', '/v1/clients', { token: a.token, body: { name: 'Another client' } });
+      const { tokens } = await codeFlow('clients:read');
+      const clients = await api(tokens.access_token);
+      expect(clients.body.data.map((client: { id: string }) => client.id)).toEqual([a.clientId]);
+    } finally {
+      app = previous;
+    }
+  });
+
+  it("signs in only people of the app's own agency", async () => {
+    const stranger = await populateAgency(platform, 'Stranger');
+    const url = new URL(as.authorization_endpoint!);
+    url.search = new URLSearchParams({
+      client_id: app.id,
+      redirect_uri: REDIRECT,
+      response_type: 'code',
+      scope: 'clients:read',
+      code_challenge: await oauth.calculatePKCECodeChallenge(oauth.generateRandomCodeVerifier()),
+      code_challenge_method: 'S256',
+    }).toString();
+    const agent = new UserAgent();
+    const login = await agent.follow(url);
+    const refused = await agent.submit(
+      login.url,
+      login.visit.text,
+      { email: stranger.email, password: stranger.password },
+      '/login',
+    );
+    expect(refused.status).toBe(401);
+    expect(refused.text).toContain('The email or password is wrong.');
   });
 
   it('refuses an authorization request without PKCE, and with the plain method', async () => {

@@ -22,7 +22,9 @@ import type { RateLimits } from './rate-limits.js';
 import { listOperations, type OpenApiDocument } from './spec.js';
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
-const MAY_NEED_REDACTING = /%|key|pk_|sk_|ses_/i;
+const MAY_NEED_REDACTING = /%|key|code|token|secret|pk_|sk_|ses_|ocs_/i;
+/** Query parameters that carry credentials (publishable keys, OAuth codes and secrets). */
+const SECRET_PARAMETERS = ['key', 'code', 'user_code', 'refresh_token', 'client_secret', 'code_verifier'];
 
 /** A request URL fit for logs: the `key` parameter, and anything that looks like a credential, redacted. */
 function loggedUrl(url: string): string {
@@ -32,7 +34,9 @@ function loggedUrl(url: string): string {
   const parsed = new URL(url, 'http://log.invalid');
   if (!parsed.search) return url;
   for (const [name, value] of [...parsed.searchParams]) {
-    if (name.toLowerCase() === 'key' || /^(pk|sk|ses)_/.test(value)) parsed.searchParams.set(name, '[redacted]');
+    if (SECRET_PARAMETERS.includes(name.toLowerCase()) || /^(pk|sk|ses|ocs)_/.test(value)) {
+      parsed.searchParams.set(name, '[redacted]');
+    }
   }
   return `${parsed.pathname}${parsed.search.replace(/%5Bredacted%5D/g, '[redacted]')}`;
 }

@@ -86,15 +86,14 @@ export async function claimKey(
   return { status: previous.status as number, body: previous.body };
 }
 
+const ONE_TIME_SECRETS = ['secret', 'token', 'client_secret', 'signing_secret'];
+
 /** Replaces one-time secrets by null: a replayed response never shows them again, since none is stored. */
 function redactSecrets(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(redactSecrets);
   if (value === null || typeof value !== 'object') return value;
   return Object.fromEntries(
-    Object.entries(value).map(([name, inner]) => [
-      name,
-      name === 'secret' || name === 'token' ? null : redactSecrets(inner),
-    ]),
+    Object.entries(value).map(([name, inner]) => [name, ONE_TIME_SECRETS.includes(name) ? null : redactSecrets(inner)]),
   );
 }
 

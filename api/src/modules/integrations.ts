@@ -43,6 +43,7 @@ export async function provisionIntegration(
     scopes,
     secret_hash: hashToken(clientSecret),
     secret_prefix: tokenPrefix(clientSecret),
+    install_id: installId,
   });
   const signingSecret = newSigningSecret();
   await tx('integrations').insert({
@@ -59,6 +60,17 @@ export async function provisionIntegration(
 export async function retireIntegration(tx: Knex.Transaction, installId: string): Promise<void> {
   const integration = await tx('integrations').where({ install_id: installId }).first('oauth_client_id');
   if (integration) await tx('oauth_clients').where({ id: integration.oauth_client_id }).delete();
+}
+
+/** Whether a path could leave the base URL's path: a `..` segment or a backslash, plain or percent-escaped. */
+function climbs(path: string): boolean {
+  let decoded = path;
+  try {
+    decoded = decodeURIComponent(path);
+  } catch {
+    return true;
+  }
+  return /\\/.test(decoded) || decoded.split(/[/?#]/).some((segment) => segment === '..' || segment === '.');
 }
 
 interface Target {
@@ -88,9 +100,9 @@ async function targetOf(
   if (!row.manifest.integration || !row.signing_secret) {
     throw conflict('not_an_integration', `${params.moduleId} is not an integration: it has no vendor to call.`);
   }
-  if (call.path.split(/[/?]/).includes('..')) {
+  if (climbs(call.path)) {
     throw new Problem(400, 'validation_failed', 'Bad Request', 'The path must not climb out of the base URL.', [
-      { path: '/body/path', message: 'must not contain `..` segments' },
+      { path: '/body/path', message: 'must not contain `..` segments or backslashes, plain or escaped' },
     ]);
   }
   const body = JSON.stringify({
@@ -155,7 +167,21 @@ async function send(target: Target, allowLocal: boolean): Promise<Schemas['Integ
     }
     throw unreachable('The vendor could not be reached.');
   }
-  const raw = (await readAnswer(response.body)).toString('utf8');
+  let raw: string;
+  try {
+    raw = (await readAnswer(response.body)).toString('utf8');
+  } catch (error) {
+    if (error instanceof Problem) throw error;
+    if ((error as Error).name === 'TimeoutError' || (error as { code?: string }).code === 'UND_ERR_BODY_TIMEOUT') {
+      throw new Problem(
+        504,
+        'integration_timeout',
+        'Gateway Timeout',
+        `The vendor did not finish answering within ${TIMEOUT_MS / 1000} s.`,
+      );
+    }
+    throw unreachable('The vendor broke off its answer.');
+  }
   const type = response.headers['content-type'];
   const contentType = typeof type === 'string' ? type : null;
   let body: unknown = raw === '' ? null : raw;

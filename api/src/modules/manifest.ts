@@ -262,8 +262,13 @@ function checkCollection(collection: Schemas['ModuleCollection'], path: string, 
   }
 }
 
-/** What a credential limited to one client may carry (see assertMayGrant). */
-const CLIENT_SCOPES = ROLE_SCOPES.client_admin;
+/**
+ * What an integration's vendor may be given: what a credential limited to one client may carry (see
+ * assertMayGrant), but nothing that makes credentials or changes who may do what — those would outlive the
+ * install.
+ */
+const MINTING: readonly Scope[] = ['keys:write', 'users:write', 'webhooks:write', 'installs:write', 'sites:write'];
+const INTEGRATION_SCOPES = ROLE_SCOPES.client_admin.filter((scope) => !MINTING.includes(scope));
 
 /**
  * An integration's vendor back end, and the scopes its vendor will be given at each install: platform scopes a
@@ -284,10 +289,10 @@ function checkIntegration(manifest: Manifest, options: CheckOptions, report: Rep
     );
   }
   (manifest.permissions?.required ?? []).forEach((scope, index) => {
-    if (!CLIENT_SCOPES.includes(scope as Scope)) {
+    if (!INTEGRATION_SCOPES.includes(scope as Scope)) {
       report(
         field('permissions', 'required', index),
-        `\`${scope}\` cannot be given to an integration's vendor: use one of ${CLIENT_SCOPES.join(', ')}`,
+        `\`${scope}\` cannot be given to an integration's vendor: use one of ${INTEGRATION_SCOPES.join(', ')}`,
       );
     }
   });

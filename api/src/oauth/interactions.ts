@@ -2,6 +2,7 @@ import express, { Router, type NextFunction, type Request, type Response } from 
 import type { Knex } from 'knex';
 import type Provider from 'oidc-provider';
 import { errors } from 'oidc-provider';
+import { UUID } from '../http/pagination.js';
 import { Problem } from '../http/problem.js';
 import type { RateLimits } from '../http/rate-limits.js';
 import type { Role, Scope } from '../http/operations.js';
@@ -14,6 +15,17 @@ import { escape, PAGE_HEADERS, renderPage, STYLESHEET, STYLESHEET_PATH } from '.
 function page(res: Response, status: number, title: string, body: string) {
   res.status(status).set(PAGE_HEADERS).type('html').send(renderPage(title, body));
 }
+
+const expired = (res: Response) =>
+  page(res, 400, 'This sign-in has expired', '<p>Go back to the application and start again.</p>');
+
+/** What the OpenID scopes an app may ask for let it do, as the consent page says it. */
+const OIDC_SCOPES: Record<string, string> = {
+  openid: 'Know which Dramac account you are.',
+  email: 'See your email address.',
+  profile: 'See your name.',
+  offline_access: 'Keep this access while you are away (until you revoke it).',
+};
 
 function signInPage(res: Response, uid: string, clientName: string, error?: string, email = '') {
   page(
@@ -70,6 +82,17 @@ export function interactionRoutes(options: {
         throw error;
       }
     });
+  const agencyOf = async (clientId: unknown) => {
+    if (typeof clientId !== 'string' || !UUID.test(clientId)) return undefined;
+    const row = (await knex('oauth_clients').where({ id: clientId }).first('agency_id')) as
+      { agency_id: string } | undefined;
+    return row?.agency_id;
+  };
+  const publisherOf = async (clientId: unknown) => {
+    const agencyId = await agencyOf(clientId);
+    const agency = agencyId && ((await knex('agencies').where({ id: agencyId }).first('name')) as { name: string });
+    return agency ? agency.name : 'Dramac';
+  };
   const roleOf = async (accountId: string) =>
     ((await knex('users').where({ id: accountId }).first('role')) as { role: Role } | undefined)?.role;
 
@@ -86,6 +109,10 @@ export function interactionRoutes(options: {
     const requested = Object.values(
       (details.prompt.details.missingResourceScopes ?? {}) as Record<string, string[]>,
     ).flat();
+    const identity = ((details.prompt.details.missingOIDCScope ?? []) as string[]).filter(
+      (scope) => OIDC_SCOPES[scope],
+    );
+    const redirect = typeof details.params.redirect_uri === 'string' ? URL.parse(details.params.redirect_uri) : null;
     const allowed = new Set<string>(role ? ROLE_SCOPES[role] : []);
     const item = (scope: string) =>
       `<li${allowed.has(scope) ? '' : ' class="withheld"'}><code>${escape(scope)}</code> — ${escape(
@@ -95,8 +122,13 @@ export function interactionRoutes(options: {
       res,
       200,
       `Allow ${name}?`,
-      `<p><strong>${escape(name)}</strong> asks to act for you on Dramac${requested.length ? ', to:' : '.'}</p>` +
-        (requested.length ? `<ul>${requested.map(item).join('')}</ul>` : '') +
+      `<p><strong>${escape(name)}</strong> asks to act for you on Dramac, to:</p>` +
+        `<ul>${requested.map(item).join('')}${identity
+          .map((scope) => `<li>${escape(OIDC_SCOPES[scope]!)}</li>`)
+          .join('')}</ul>` +
+        `<p>Registered by <strong>${escape(await publisherOf(details.params.client_id))}</strong>` +
+        (redirect ? `; you will be sent back to <strong>${escape(redirect.host)}</strong>` : '') +
+        '.</p>' +
         `<form method="post" action="/oauth/interaction/${escape(details.uid)}/confirm"><button type="submit">Allow</button></form>` +
         `<form method="post" action="/oauth/interaction/${escape(details.uid)}/abort"><button type="submit">Deny</button></form>`,
     );
@@ -109,7 +141,13 @@ export function interactionRoutes(options: {
     if (typeof email !== 'string' || typeof password !== 'string' || !email || !password) {
       return signInPage(res, details.uid, name, 'Enter your email and password.');
     }
-    const opened = await checkSignIn(knex, limits, String(req.ip), { email, password });
+    // An app signs in people of the agency that registered it (the CLI, anyone's).
+    const agencyId = await agencyOf(details.params.client_id);
+    const opened = await checkSignIn(knex, limits, String(req.ip), {
+      email,
+      password,
+      ...(agencyId && { agency_id: agencyId }),
+    });
     if (!opened) return signInPage(res, details.uid, name, 'The email or password is wrong.', email);
     const refusal = await passwordRefusal(opened);
     if (refusal) return signInPage(res, details.uid, name, refusal, email);
@@ -129,9 +167,9 @@ export function interactionRoutes(options: {
     const { accountId } = details.session;
     const role = await roleOf(accountId);
     const allowed = new Set<Scope>(role ? ROLE_SCOPES[role] : []);
-    const grant = details.grantId
-      ? (await provider.Grant.find(details.grantId))!
-      : new provider.Grant({ accountId, clientId: details.params.client_id as string });
+    const existing = details.grantId ? await provider.Grant.find(details.grantId) : undefined;
+    if (details.grantId && !existing) return expired(res);
+    const grant = existing ?? new provider.Grant({ accountId, clientId: details.params.client_id as string });
     const { missingOIDCScope, missingResourceScopes } = details.prompt.details as {
       missingOIDCScope?: string[];
       missingResourceScopes?: Record<string, string[]>;
@@ -159,9 +197,7 @@ export function interactionRoutes(options: {
   // An expired or unknown interaction (its cookie gone, or another browser's link) and too many attempts
   // get a page that says what happened, never a stack trace.
   router.use('/oauth/interaction', (error: unknown, _req: Request, res: Response, next: NextFunction) => {
-    if (error instanceof errors.SessionNotFound || error instanceof errors.InvalidRequest) {
-      return page(res, 400, 'This sign-in has expired', '<p>Go back to the application and start again.</p>');
-    }
+    if (error instanceof errors.SessionNotFound || error instanceof errors.InvalidRequest) return expired(res);
     if (error instanceof Problem && error.status === 429) {
       res.set(error.headers);
       return page(res, 429, 'Too many attempts', `<p>${escape(error.detail ?? 'Try again later.')}</p>`);

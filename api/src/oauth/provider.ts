@@ -2,6 +2,7 @@ import { createLocalJWKSet, jwtVerify, type JWTPayload } from 'jose';
 import type { Knex } from 'knex';
 import Provider, { errors, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import type { RequestHandler } from 'express';
+import type { Logger } from 'pino';
 import { ALL_SCOPES } from '../platform/roles.js';
 import { hashToken, sameHash } from '../platform/secrets.js';
 import { knexAdapter } from './adapter.js';
@@ -68,6 +69,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 export async function createAuthorizationServer(options: {
   knex: Knex;
   publicUrl: string;
+  logger: Logger;
 }): Promise<AuthorizationServer> {
   const { knex, publicUrl } = options;
   const keys = await loadProviderKeys(knex);
@@ -105,6 +107,8 @@ export async function createAuthorizationServer(options: {
     interactions: { url: (_ctx, interaction) => `/oauth/interaction/${interaction.uid}` },
     features: {
       devInteractions: { enabled: false },
+      // Sign-out goes through the API (DELETE /v1/sessions/current); the provider's own logout pages are off.
+      rpInitiatedLogout: { enabled: false },
       clientCredentials: { enabled: true },
       deviceFlow: {
         enabled: true,
@@ -163,8 +167,9 @@ export async function createAuthorizationServer(options: {
     },
     // PKCE for every authorization request, confidential clients too (S256 only: `plain` is refused).
     pkce: { required: () => true },
-    // Every client that may refresh gets a refresh token, rotated at each use.
-    issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
+    // A refresh token only when asked for (`offline_access`) by a client that may refresh; rotated at each use.
+    issueRefreshToken: async (_ctx, client, code) =>
+      client.grantTypeAllowed('refresh_token') && code.scopes.has('offline_access'),
     rotateRefreshToken: true,
     // A user token names its grant, so revoking the grant (or its refresh token) ends its access tokens too.
     extraTokenClaims: (_ctx, token) => ('grantId' in token && token.grantId ? { grant_id: token.grantId } : undefined),
@@ -181,7 +186,7 @@ export async function createAuthorizationServer(options: {
     },
   };
   const provider = new Provider(publicUrl, configuration);
-  // Behind a proxy (X-Forwarded-Proto), the endpoints it names must say https as the issuer does.
+  // It reads its origin from X-Forwarded-*, which the middleware below sets from PUBLIC_URL.
   provider.proxy = true;
 
   // Registered clients' secrets are stored as their SHA-256 (the adapter hands that in as `client_secret`):
@@ -191,10 +196,18 @@ export async function createAuthorizationServer(options: {
     return sameHash(Buffer.from(this.clientSecret, 'hex'), hashToken(actual));
   };
 
+  provider.on('server_error', (_ctx, error) => options.logger.error({ err: error }, 'authorization server error'));
+
   const callback = provider.callback();
+  const { host, protocol } = new URL(publicUrl);
   const middleware: RequestHandler = (req, res, next) => {
-    if (req.path.startsWith('/oauth/') || req.path === DISCOVERY_PATH) callback(req, res);
-    else next();
+    if (!req.path.startsWith('/oauth/') && req.path !== DISCOVERY_PATH) return next();
+    // The provider names its endpoints after the request's host: make that PUBLIC_URL's, whatever a caller
+    // (or a proxy) puts in X-Forwarded-* — a forged host would otherwise end up in discovery and device links.
+    req.headers['x-forwarded-host'] = host;
+    req.headers['x-forwarded-proto'] = protocol.slice(0, -1);
+    delete req.headers['x-forwarded-port'];
+    callback(req, res);
   };
 
   const jwks = createLocalJWKSet({ keys: keys.signing.map(publicJwk) });
@@ -204,6 +217,7 @@ export async function createAuthorizationServer(options: {
       audience,
       algorithms: ['RS256'],
       typ: 'at+jwt',
+      requiredClaims: ['exp', 'iat', 'jti', 'client_id'],
     })) as { payload: JWTPayload & { client_id?: string; scope?: string; grant_id?: string } };
     const oauthClientId = payload.client_id && payload.client_id !== CLI_CLIENT_ID ? payload.client_id : null;
     return {

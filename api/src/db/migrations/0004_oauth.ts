@@ -83,11 +83,16 @@ export async function up(knex: Knex): Promise<void> {
            IF NOT FOUND THEN RETURN; END IF;
          END IF;
          IF token_user IS NOT NULL THEN
+           -- An app acts for people of its own agency, within its client if it is limited to one: the token
+           -- has the narrower of the two limits. (The CLI, no registered client, acts for anyone.)
            RETURN QUERY
-             SELECT 'token'::text, token_client, u.agency_id, u.client_id, NULL::uuid, u.id, u.role, client.scopes,
-                    NULL::bytea, NULL::text[], a.operator AND u.client_id IS NULL
+             SELECT 'token'::text, token_client, u.agency_id, coalesce(client.client_id, u.client_id), NULL::uuid,
+                    u.id, u.role, client.scopes, NULL::bytea, NULL::text[],
+                    a.operator AND coalesce(client.client_id, u.client_id) IS NULL
                FROM users u JOIN agencies a ON a.id = u.agency_id
-              WHERE u.id = token_user;
+              WHERE u.id = token_user
+                AND (token_client IS NULL OR (u.agency_id = client.agency_id
+                     AND (client.client_id IS NULL OR u.client_id IS NULL OR u.client_id = client.client_id)));
          ELSIF token_client IS NOT NULL THEN
            RETURN QUERY
              SELECT 'token'::text, token_client, client.agency_id, client.client_id, NULL::uuid, NULL::uuid, NULL::text,

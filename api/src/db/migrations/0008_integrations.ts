@@ -8,6 +8,9 @@ import { APP_ROLE, runAll } from './sql.js';
  */
 export async function up(knex: Knex): Promise<void> {
   await runAll(knex, [
+    // The vendor's OAuth client goes with its install, however the install goes (uninstalled, or its site
+    // or client deleted).
+    `ALTER TABLE oauth_clients ADD COLUMN install_id uuid UNIQUE REFERENCES installs ON DELETE CASCADE`,
     `CREATE TABLE integrations (
        install_id uuid PRIMARY KEY REFERENCES installs ON DELETE CASCADE,
        agency_id uuid NOT NULL REFERENCES agencies ON DELETE CASCADE,
@@ -24,5 +27,5 @@ export async function up(knex: Knex): Promise<void> {
 }
 
 export async function down(knex: Knex): Promise<void> {
-  await runAll(knex, [`DROP TABLE integrations`]);
+  await runAll(knex, [`DROP TABLE integrations`, `ALTER TABLE oauth_clients DROP COLUMN install_id`]);
 }

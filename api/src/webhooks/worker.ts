@@ -79,6 +79,8 @@ interface Claimed {
   secret: string;
   previous_secret: string | null;
   previous_secret_expires_at: Date | null;
+  /** The `next_attempt_at` this worker wrote: while the row still holds it, no other worker has claimed it. */
+  lease: Date;
 }
 
 interface Outcome {
@@ -107,8 +109,9 @@ function retryAfter(value: string | string[] | undefined, now: Date): number | n
 /**
  * Delivers the outbox's events to webhook endpoints. Several processes may run it on one database: every
  * claim is a transaction that locks due deliveries (`FOR UPDATE SKIP LOCKED`) and leases them by moving
- * `next_attempt_at` past the time the attempt may take, and commits before anything is sent. A process that
- * dies mid-attempt leaves the lease to expire, and the attempt is made again (with the same `webhook-id`).
+ * `next_attempt_at` past the time their attempts may take, and commits before anything is sent. Each attempt
+ * then starts only if its lease is still the row's (see `take`). A process that dies mid-attempt leaves the
+ * lease to expire, and the attempt is made again (with the same `webhook-id`).
  * It runs as the schema owner, across tenants, like the purge sweep.
  */
 export function startWebhookWorker(
@@ -117,6 +120,9 @@ export function startWebhookWorker(
   const options: WorkerOptions = { ...DEFAULT_WORKER_OPTIONS, ...given };
   const { knex, logger } = options;
   const maxAttempts = options.retrySchedule.length + 1;
+  /** Long enough for `attempts` attempts sent one after another, and their records. */
+  const leaseFor = (from: Date, attempts: number) =>
+    new Date(from.getTime() + (attempts + 1) * options.timeoutMs + 5 * SECOND);
   let stopped = false;
   let wake: (() => void) | null = null;
   let pending = false;
@@ -165,7 +171,7 @@ export function startWebhookWorker(
     });
   }
 
-  /** Locks due deliveries, leases them, and commits: from here a crash means another attempt, never none. */
+  /** Locks due deliveries, leases them, and commits: no other worker claims them while the leases last. */
   async function claim(room: number): Promise<Claimed[]> {
     return knex.transaction(async (tx) => {
       const now = options.now();
@@ -215,15 +221,29 @@ export function startWebhookWorker(
             continue;
           }
           // Sent one after another: the lease covers every attempt before this one, and this one.
-          const lease = new Date(now.getTime() + (position + 2) * options.timeoutMs + 5 * SECOND);
-          await tx('webhook_deliveries')
-            .where({ id: row.id })
-            .update({ attempts: row.attempts + 1, next_attempt_at: lease, last_attempt_at: now });
-          claimed.push({ ...row, attempts: row.attempts + 1 });
+          const lease = leaseFor(now, position + 1);
+          await tx('webhook_deliveries').where({ id: row.id }).update({ next_attempt_at: lease });
+          claimed.push({ ...row, lease });
         }
       }
       return claimed;
     });
+  }
+
+  /**
+   * Starts an attempt: counts it and leases the delivery for this one attempt, but only while the claim's
+   * lease is still the row's. Otherwise (earlier attempts or their records took longer than it allowed, and
+   * another worker claimed the delivery, or it was replayed) it is not ours to send: `null`. From here a
+   * crash means another attempt, never none.
+   */
+  async function take(delivery: Claimed): Promise<Claimed | null> {
+    const now = options.now();
+    const lease = leaseFor(now, 1);
+    const [taken] = (await knex('webhook_deliveries')
+      .where({ id: delivery.id, status: 'pending', next_attempt_at: delivery.lease })
+      .update({ attempts: knex.raw('attempts + 1'), next_attempt_at: lease, last_attempt_at: now })
+      .returning('attempts')) as { attempts: number }[];
+    return taken ? { ...delivery, attempts: taken.attempts, lease } : null;
   }
 
   async function send(delivery: Claimed): Promise<Outcome> {
@@ -354,7 +374,9 @@ export function startWebhookWorker(
 
   async function attemptInOrder(group: Claimed[]): Promise<void> {
     try {
-      for (const delivery of group) {
+      for (const claimed of group) {
+        const delivery = await take(claimed);
+        if (!delivery) continue;
         const outcome = await send(delivery);
         await settle(delivery, outcome).catch((error: unknown) =>
           logger.error({ err: error, delivery: delivery.id }, 'recording a webhook attempt failed'),
@@ -362,6 +384,9 @@ export function startWebhookWorker(
         // After a 410 the endpoint is disabled: the rest wait, pending, in case it is enabled again.
         if (outcome.statusCode === 410) break;
       }
+    } catch (error) {
+      // The rest of the group is claimed again once its leases run out.
+      logger.error({ err: error, endpoint: group[0]!.endpoint_id }, 'starting a webhook attempt failed');
     } finally {
       busy.delete(group[0]!.endpoint_id);
       nudge();

@@ -29,6 +29,8 @@ export interface Config {
   webhookTimeoutMs: number;
   /** WEBHOOK_RETRY_SCHEDULE_MS: the waits between attempts, comma-separated (tests; `null`: the default). */
   webhookRetrySchedule: number[] | null;
+  /** OUTBOX_RETENTION_DAYS: how long delivered events and their delivery log are kept (30 days). */
+  outboxRetentionDays: number;
 }
 
 export class ConfigError extends Error {
@@ -93,6 +95,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       `"${scheduleText}" is not a comma-separated list of milliseconds`,
     );
   }
+  const retentionText = env.OUTBOX_RETENTION_DAYS || '30';
+  if (!/^\d+$/.test(retentionText) || Number(retentionText) < 1 || Number(retentionText) > 3650) {
+    throw new ConfigError('OUTBOX_RETENTION_DAYS', `"${retentionText}" is not a number of days (1–3650)`);
+  }
   const frameUrl = url(env, 'FRAME_URL', ['http:', 'https:']);
   const frameOrigin = frameUrl && new URL(frameUrl).origin;
   if (frameOrigin && !new URL(frameOrigin).hostname.startsWith('*.')) {
@@ -122,5 +128,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     frameUrl: frameOrigin,
     webhookTimeoutMs: Number(timeoutText),
     webhookRetrySchedule: scheduleText ? scheduleText.split(',').map(Number) : null,
+    outboxRetentionDays: Number(retentionText),
   };
 }

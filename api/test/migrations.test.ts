@@ -38,7 +38,10 @@ describe('migrations', () => {
   it('roll the module system back with the module schemas it made, leaving the platform as it was', async () => {
     await db.knex.raw('CREATE SCHEMA mod_acme__faq');
     await db.knex.raw('CREATE TABLE mod_acme__faq.questions (id uuid PRIMARY KEY)');
-    // The webhooks' tables first (they refer to agencies), then the module system.
+    // The outbox's retention indexes, the webhooks' tables (they refer to agencies), then the module system.
+    await db.knex.migrate.down({ migrationSource });
+    const indexes = await db.knex.raw(`SELECT indexname FROM pg_indexes WHERE indexname = 'outbox_created'`);
+    expect(indexes.rows).toEqual([]);
     await db.knex.migrate.down({ migrationSource });
     const webhookTables = await db.knex.raw(
       `SELECT tablename FROM pg_tables WHERE tablename LIKE 'webhook%' OR tablename = 'outbox'`,
@@ -56,6 +59,6 @@ describe('migrations', () => {
       `SELECT pg_get_function_result('dramac_authenticate(bytea)'::regprocedure) AS result`,
     );
     expect(lookup.rows[0].result).not.toContain('operator');
-    expect(await migrateToLatest(db.knex)).toEqual(['0002_modules', '0003_webhooks']);
+    expect(await migrateToLatest(db.knex)).toEqual(['0002_modules', '0003_webhooks', '0007_outbox_retention']);
   });
 });

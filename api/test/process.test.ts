@@ -139,6 +139,7 @@ describe('the server process', () => {
     ['LOG_LEVEL', 'loud'],
     ['OPERATOR_AGENCY_ID', 'acme'],
     ['HOOKS_ALLOW_LOCAL', 'yes'],
+    ['OUTBOX_RETENTION_DAYS', '0'],
   ])('stops start-up with exit code 1 on a bad %s (%s)', async (variable, value) => {
     const dataDir = tempDir();
     const server = await spawnServer({ DATA_DIR: dataDir, DATABASE_URL: undefined, [variable]: value });

@@ -4,11 +4,13 @@ import { request } from 'undici';
 import { v7 as uuidv7 } from 'uuid';
 import { internetOnly, urlRefusal } from '../modules/hooks.js';
 import { emitEvent, onOutboxCommit } from './outbox.js';
+import { sweepOutbox } from './retention.js';
 import { signatureHeader } from './signing.js';
 
 const SECOND = 1_000;
 const MINUTE = 60 * SECOND;
 const HOUR = 60 * MINUTE;
+const DAY = 24 * HOUR;
 
 /**
  * The wait after each failed attempt (Standard Webhooks guidance: about ten attempts over about three days):
@@ -51,6 +53,10 @@ export interface WorkerOptions {
   now: () => Date;
   /** 0.2: each wait is between 80 % and 120 % of the schedule's. */
   jitter: number;
+  /** How long settled events and their delivery log are kept (OUTBOX_RETENTION_DAYS). */
+  retentionMs: number;
+  /** How often the retention sweep runs. */
+  sweepMs: number;
 }
 
 export const DEFAULT_WORKER_OPTIONS = {
@@ -62,6 +68,8 @@ export const DEFAULT_WORKER_OPTIONS = {
   concurrency: 50,
   now: () => new Date(),
   jitter: 0.2,
+  retentionMs: 30 * DAY,
+  sweepMs: HOUR,
 };
 
 interface Claimed {
@@ -135,6 +143,19 @@ export function startWebhookWorker(
     wake?.();
   };
   const unsubscribe = onOutboxCommit(nudge);
+
+  // Every process sweeps; concurrent sweeps skip each other's locked rows. One sweep at a time per process.
+  let sweeping: Promise<void> | null = null;
+  const sweep = () => {
+    sweeping ??= sweepOutbox(knex, new Date(options.now().getTime() - options.retentionMs))
+      .then((swept) => {
+        if (swept > 0) logger.info({ swept }, 'old outbox events deleted');
+      })
+      .catch((error: unknown) => logger.error({ err: error }, 'sweeping the outbox failed'))
+      .finally(() => (sweeping = null));
+  };
+  sweep();
+  const sweepTimer = setInterval(sweep, options.sweepMs).unref();
 
   /** Makes one delivery row per event and subscribed endpoint, for events not fanned out yet. */
   async function fanOut(): Promise<number> {
@@ -439,9 +460,10 @@ export function startWebhookWorker(
     async stop() {
       stopped = true;
       unsubscribe();
+      clearInterval(sweepTimer);
       wake?.();
       await loop;
-      await Promise.allSettled([...inFlight]);
+      await Promise.allSettled([...inFlight, sweeping]);
     },
   };
 }

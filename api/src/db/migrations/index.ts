@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 import * as platform from './0001_platform.js';
 import * as modules from './0002_modules.js';
 import * as webhooks from './0003_webhooks.js';
+import * as outboxRetention from './0007_outbox_retention.js';
 
 /**
  * Migrations are listed here in order, as modules, so they run the same under tsx, vitest and a build.
@@ -11,6 +12,7 @@ const migrations: Record<string, Knex.Migration> = {
   '0001_platform': platform,
   '0002_modules': modules,
   '0003_webhooks': webhooks,
+  '0007_outbox_retention': outboxRetention,
 };
 
 /** The server's migrations, oldest first. */

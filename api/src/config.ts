@@ -37,6 +37,8 @@ export interface Config {
    * Required with NODE_ENV=production; elsewhere DEVELOPMENT_SECRET_KEY stands in (with a warning).
    */
   secretKey: string;
+  /** OUTBOX_RETENTION_DAYS: how long delivered events and their delivery log are kept (30 days). */
+  outboxRetentionDays: number;
 }
 
 /** SECRET_KEY outside production when none is set: known to everyone, so it protects nothing. */
@@ -104,6 +106,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       `"${scheduleText}" is not a comma-separated list of milliseconds`,
     );
   }
+  const retentionText = env.OUTBOX_RETENTION_DAYS || '30';
+  if (!/^\d+$/.test(retentionText) || Number(retentionText) < 1 || Number(retentionText) > 3650) {
+    throw new ConfigError('OUTBOX_RETENTION_DAYS', `"${retentionText}" is not a number of days (1–3650)`);
+  }
   const frameUrl = url(env, 'FRAME_URL', ['http:', 'https:']);
   const frameOrigin = frameUrl && new URL(frameUrl).origin;
   if (frameOrigin && !new URL(frameOrigin).hostname.startsWith('*.')) {
@@ -139,5 +145,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     webhookTimeoutMs: Number(timeoutText),
     webhookRetrySchedule: scheduleText ? scheduleText.split(',').map(Number) : null,
     secretKey,
+    outboxRetentionDays: Number(retentionText),
   };
 }

@@ -102,6 +102,7 @@ export async function startPlatform(
       logger: options.logger,
       allowLocal: config.allowLocalHooks,
       timeoutMs: config.webhookTimeoutMs,
+      retentionMs: config.outboxRetentionDays * 86_400_000,
       ...(config.webhookRetrySchedule ? { retrySchedule: config.webhookRetrySchedule } : {}),
       ...options.webhooks,
     });

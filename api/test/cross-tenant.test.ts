@@ -84,6 +84,7 @@ function sample(schema: SchemaObject | undefined, name: string): unknown {
       return false;
     default:
       if (s.format === 'uuid') return victimId(name);
+      if (s.format === 'date-time') return new Date().toISOString();
       if (s.format === 'email') return `${randomUUID()}@example.com`;
       if (name === 'origin') return 'https://cross-tenant.example';
       if (typeof s.examples?.[0] === 'string') return s.examples[0];
@@ -95,12 +96,16 @@ function pathFor(operation: OperationInfo): string {
   return operation.path.replace(/\{(\w+)\}/g, (_, name: string) => victimId(name));
 }
 
-/** The operation's id-valued query parameters (`site_id`), pointed at B. */
+/** The operation's id-valued query parameters (`site_id`), pointed at B, and the others it requires. */
 function queryFor(operation: OperationInfo): URLSearchParams {
-  const ids = operation.parameters.filter(
-    (parameter) => parameter.in === 'query' && resolve<SchemaObject>(spec, parameter.schema ?? {}).format === 'uuid',
+  const wanted = operation.parameters.filter(
+    (parameter) =>
+      parameter.in === 'query' &&
+      (parameter.required || resolve<SchemaObject>(spec, parameter.schema ?? {}).format === 'uuid'),
   );
-  return new URLSearchParams(ids.map((parameter) => [parameter.name, victimId(parameter.name)]));
+  return new URLSearchParams(
+    wanted.map((parameter) => [parameter.name, String(sample(parameter.schema as SchemaObject, parameter.name))]),
+  );
 }
 
 /**

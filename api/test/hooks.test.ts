@@ -56,22 +56,49 @@ describe('a pre-transition hook', () => {
 });
 
 describe('the connection a hook is delivered on', () => {
-  it.each(['localhost', '127.0.0.1', '::1', '169.254.169.254', '10.1.2.3', '::ffff:127.0.0.1'])(
-    'refuses %s at connect time',
-    async (host) => {
-      const error = await new Promise<Error | null>((resolve) =>
-        internetOnlyLookup(host, { all: true }, (failure) => resolve(failure)),
-      );
-      expect(error?.message).toBe('the hook resolves to an internal address');
-    },
-  );
-
-  it('lets an internet address through', async () => {
-    const addresses = await new Promise<unknown>((resolve, reject) =>
-      internetOnlyLookup('93.184.215.14', { all: true }, (failure, found) =>
-        failure ? reject(failure) : resolve(found),
-      ),
+  it.each([
+    'localhost',
+    '127.0.0.1',
+    '::1',
+    '169.254.169.254',
+    '10.1.2.3',
+    '::ffff:127.0.0.1',
+    // Reserved by the IANA special-purpose address registries.
+    '192.0.2.10',
+    '192.88.99.1',
+    '198.51.100.7',
+    '203.0.113.9',
+    '::',
+    '::7f00:1',
+    '64:ff9b::a00:1',
+    '64:ff9b:1::a00:1',
+    '100::1',
+    '100:0:0:1::1',
+    '2001::1',
+    '2001:2::1',
+    '2001:db8::1',
+    '2002:7f00:1::1',
+    '3fff::1',
+    '5f00::1',
+    'fc00::1',
+    'fe80::1',
+    'fec0::1',
+    'ff02::1',
+  ])('refuses %s at connect time', async (host) => {
+    const error = await new Promise<Error | null>((resolve) =>
+      internetOnlyLookup(host, { all: true }, (failure) => resolve(failure)),
     );
-    expect(addresses).toEqual([{ address: '93.184.215.14', family: 4 }]);
+    expect(error?.message).toBe('the hook resolves to an internal address');
+  });
+
+  it.each([
+    ['93.184.215.14', 4],
+    ['2606:4700:4700::1111', 6],
+    ['2001:200::1', 6], // the first block after the IETF's 2001::/23
+  ])('lets the internet address %s through', async (address, family) => {
+    const addresses = await new Promise<unknown>((resolve, reject) =>
+      internetOnlyLookup(address, { all: true }, (failure, found) => (failure ? reject(failure) : resolve(found))),
+    );
+    expect(addresses).toEqual([{ address, family }]);
   });
 });

@@ -43,8 +43,16 @@ describe('migrations', () => {
     const latest = async () =>
       ((await db.knex.migrate.list({ migrationSource }))[0] as { name: string }[]).at(-1)?.name;
     const rollBackTo = async (name: string) => {
-      while ((await latest()) !== name) await db.knex.migrate.down({ migrationSource });
+      while ((await latest()) !== name) {
+        if (!(await latest())) throw new Error(`${name} was never reached`);
+        await db.knex.migrate.down({ migrationSource });
+      }
     };
+    await rollBackTo('0007_outbox_retention');
+    // The outbox's retention indexes.
+    await db.knex.migrate.down({ migrationSource });
+    const indexes = await db.knex.raw(`SELECT indexname FROM pg_indexes WHERE indexname = 'outbox_created'`);
+    expect(indexes.rows).toEqual([]);
     await rollBackTo('0005_module_roles');
     // Custom roles.
     await db.knex.migrate.down({ migrationSource });

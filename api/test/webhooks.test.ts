@@ -252,6 +252,44 @@ describe('webhook deliveries', () => {
     expect(failing.ids().size).toBe(1);
   });
 
+  it('recovers what an endpoint missed while disabled: the events meanwhile, and its failed deliveries', async () => {
+    const before = new Date().toISOString();
+    const hook = await receiver(() => ({ status: 410 }));
+    const { id } = await endpoint(hook.url);
+    const failed = await question('Gone?');
+    const disabled = await eventually(async () => {
+      const reply = await platform.request('GET', `/v1/webhooks/${id}`, { token: agency.token });
+      return !reply.body.enabled && reply.body;
+    });
+    expect(disabled.disabled_at).not.toBeNull();
+    // While disabled, nothing is queued for it.
+    const missed = [await question('Missed?'), await question('Missed too?')];
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(await deliveries(id)).toHaveLength(1);
+    const recover = (since: string) =>
+      platform.request('POST', `/v1/webhooks/${id}/recover?since=${encodeURIComponent(since)}`, {
+        token: agency.token,
+      });
+    const refused = await recover(disabled.disabled_at);
+    expect(refused.status).toBe(409);
+    expect(refused.body.code).toBe('webhook_disabled');
+
+    hook.behave(() => ({ status: 200 }));
+    await platform.request('PATCH', `/v1/webhooks/${id}`, { token: agency.token, body: { enabled: true } });
+    // Since it was disabled: the two events it missed.
+    const sinceDisabled = await recover(disabled.disabled_at);
+    expect(sinceDisabled.status, sinceDisabled.text).toBe(202);
+    expect(sinceDisabled.body).toEqual({ since: disabled.disabled_at, queued: 2 });
+    await eventually(async () => hook.ids().size === 3, 10_000, 'the missed events');
+    // From before: the failed delivery too, and nothing sent already.
+    const all = await recover(before);
+    expect(all.body.queued).toBe(1);
+    await eventually(async () => (await deliveries(id)).every((d) => d.status === 'succeeded'), 10_000);
+    const sent = hook.received.slice(1).map((r) => JSON.parse(r.body).data.id);
+    expect(sent).toEqual([...missed, failed]);
+    expect((await recover(before)).body.queued).toBe(0);
+  });
+
   it('signs with both secrets during a rotation, and with the new one only after it', async () => {
     const hook = await receiver();
     const { id, secret: old } = await endpoint(hook.url);

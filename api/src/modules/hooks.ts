@@ -16,7 +16,9 @@ export interface HookEvent {
 
 const TIMEOUT_MS = 5_000;
 
-// Hooks are the vendor's servers on the internet, never the platform's own network.
+// Hooks are the vendor's servers on the internet, never the platform's own network nor any address the IANA
+// special-purpose registries reserve (private, shared, documentation, benchmarking, translation, multicast …).
+// IPv4-mapped IPv6 addresses (::ffff:a.b.c.d) are checked against the IPv4 list.
 const INTERNAL = new BlockList();
 for (const [network, prefix] of [
   ['0.0.0.0', 8],
@@ -26,19 +28,31 @@ for (const [network, prefix] of [
   ['169.254.0.0', 16],
   ['172.16.0.0', 12],
   ['192.0.0.0', 24],
+  ['192.0.2.0', 24], // documentation (TEST-NET-1)
+  ['192.88.99.0', 24], // 6to4 relay anycast, deprecated
   ['192.168.0.0', 16],
   ['198.18.0.0', 15],
+  ['198.51.100.0', 24], // documentation (TEST-NET-2)
+  ['203.0.113.0', 24], // documentation (TEST-NET-3)
   ['224.0.0.0', 4],
   ['240.0.0.0', 4],
 ] as const) {
   INTERNAL.addSubnet(network, prefix, 'ipv4');
 }
 for (const [network, prefix] of [
-  ['::', 128],
-  ['::1', 128],
-  ['64:ff9b::', 96],
+  ['::', 96], // unspecified, loopback, and the deprecated IPv4-compatible addresses
+  ['64:ff9b::', 96], // NAT64, well-known prefix
+  ['64:ff9b:1::', 48], // NAT64, local use
+  ['100::', 64], // discard-only
+  ['100:0:0:1::', 64], // dummy prefix
+  ['2001::', 23], // IETF protocol assignments: Teredo, benchmarking, ORCHID, a few anycast services
+  ['2001:db8::', 32], // documentation
+  ['2002::', 16], // 6to4: an IPv4 address inside
+  ['3fff::', 20], // documentation
+  ['5f00::', 16], // segment routing (SRv6) SIDs
   ['fc00::', 7],
   ['fe80::', 10],
+  ['fec0::', 10], // site-local, deprecated
   ['ff00::', 8],
 ] as const) {
   INTERNAL.addSubnet(network, prefix, 'ipv6');

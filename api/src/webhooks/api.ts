@@ -17,6 +17,7 @@ const ENDPOINT = [
   'site_id',
   'enabled',
   'disabled_reason',
+  'disabled_at',
   'failure_streak',
   'previous_secret_expires_at',
   'created_at',
@@ -48,6 +49,12 @@ function assertCallable(url: string, allowLocal: boolean) {
   }
 }
 
+const assertEnabled = (endpoint: Endpoint) => {
+  if (!endpoint.enabled) {
+    throw conflict('webhook_disabled', 'The endpoint is disabled: enable it first (PATCH enabled: true).');
+  }
+};
+
 async function findEndpoint(tx: Knex.Transaction, id: string): Promise<Endpoint> {
   const endpoint = await tx('webhook_endpoints').where({ id }).first(ENDPOINT);
   if (!endpoint) throw notFound('webhook endpoint');
@@ -64,6 +71,7 @@ export const webhookHandlers: Pick<
   | 'rotateWebhookSecret'
   | 'listWebhookDeliveries'
   | 'replayWebhookDelivery'
+  | 'recoverWebhook'
 > = {
   async listWebhooks({ tx, query }) {
     const endpoints = tx('webhook_endpoints').select(ENDPOINT);
@@ -161,10 +169,7 @@ export const webhookHandlers: Pick<
   },
 
   async replayWebhookDelivery({ tx, params }) {
-    const endpoint = await findEndpoint(tx, params.webhookId);
-    if (!endpoint.enabled) {
-      throw conflict('webhook_disabled', 'The endpoint is disabled: enable it first (PATCH enabled: true).');
-    }
+    assertEnabled(await findEndpoint(tx, params.webhookId));
     const updated = await tx('webhook_deliveries')
       .where({ id: params.deliveryId, endpoint_id: params.webhookId })
       .update({ status: 'pending', attempts: 0, next_attempt_at: tx.fn.now() })
@@ -175,5 +180,47 @@ export const webhookHandlers: Pick<
       .where('d.id', params.deliveryId)
       .first(DELIVERY);
     return { status: 202, body: delivery };
+  },
+
+  async recoverWebhook({ tx, agencyId, params, query }) {
+    const endpoint = await findEndpoint(tx, params.webhookId);
+    assertEnabled(endpoint);
+    // What the worker's fan-out gives an enabled endpoint (see fanOut), less what it has or is about to get.
+    const missed = (await tx('outbox as o')
+      .where('o.created_at', '>=', new Date(query.since))
+      .where('o.created_at', '>=', endpoint.created_at)
+      .whereIn('o.type', endpoint.event_types)
+      .modify((events) => {
+        if (endpoint.client_id) events.where('o.client_id', endpoint.client_id);
+        if (endpoint.site_id) events.where('o.site_id', endpoint.site_id);
+      })
+      .whereNotExists(
+        tx('webhook_deliveries as d')
+          .whereRaw('d.event_id = o.id')
+          .where('d.endpoint_id', endpoint.id)
+          .whereIn('d.status', ['pending', 'succeeded']),
+      )
+      .orderBy('o.id')
+      .pluck('o.id')) as string[];
+    let queued = 0;
+    for (let start = 0; start < missed.length; start += 1_000) {
+      const rows = missed.slice(start, start + 1_000).map((eventId) => ({
+        id: uuidv7(),
+        agency_id: agencyId,
+        client_id: endpoint.client_id,
+        endpoint_id: endpoint.id,
+        event_id: eventId,
+        next_attempt_at: tx.fn.now(),
+      }));
+      // A failed delivery is queued again, from its first attempt, as a replay would.
+      const written = await tx('webhook_deliveries')
+        .insert(rows)
+        .onConflict(['endpoint_id', 'event_id'])
+        .merge({ status: 'pending', attempts: 0, next_attempt_at: tx.fn.now() })
+        .where('webhook_deliveries.status', 'failed')
+        .returning('id');
+      queued += written.length;
+    }
+    return { status: 202, body: { since: query.since, queued } };
   },
 };

@@ -4,11 +4,13 @@ import { request } from 'undici';
 import { v7 as uuidv7 } from 'uuid';
 import { internetOnly, urlRefusal } from '../modules/hooks.js';
 import { emitEvent, onOutboxCommit } from './outbox.js';
+import { sweepOutbox } from './retention.js';
 import { signatureHeader } from './signing.js';
 
 const SECOND = 1_000;
 const MINUTE = 60 * SECOND;
 const HOUR = 60 * MINUTE;
+const DAY = 24 * HOUR;
 
 /**
  * The wait after each failed attempt (Standard Webhooks guidance: about ten attempts over about three days):
@@ -51,6 +53,10 @@ export interface WorkerOptions {
   now: () => Date;
   /** 0.2: each wait is between 80 % and 120 % of the schedule's. */
   jitter: number;
+  /** How long settled events and their delivery log are kept (OUTBOX_RETENTION_DAYS). */
+  retentionMs: number;
+  /** How often the retention sweep runs. */
+  sweepMs: number;
 }
 
 export const DEFAULT_WORKER_OPTIONS = {
@@ -62,6 +68,8 @@ export const DEFAULT_WORKER_OPTIONS = {
   concurrency: 50,
   now: () => new Date(),
   jitter: 0.2,
+  retentionMs: 30 * DAY,
+  sweepMs: HOUR,
 };
 
 interface Claimed {
@@ -79,6 +87,8 @@ interface Claimed {
   secret: string;
   previous_secret: string | null;
   previous_secret_expires_at: Date | null;
+  /** The `next_attempt_at` this worker wrote: while the row still holds it, no other worker has claimed it. */
+  lease: Date;
 }
 
 interface Outcome {
@@ -107,8 +117,9 @@ function retryAfter(value: string | string[] | undefined, now: Date): number | n
 /**
  * Delivers the outbox's events to webhook endpoints. Several processes may run it on one database: every
  * claim is a transaction that locks due deliveries (`FOR UPDATE SKIP LOCKED`) and leases them by moving
- * `next_attempt_at` past the time the attempt may take, and commits before anything is sent. A process that
- * dies mid-attempt leaves the lease to expire, and the attempt is made again (with the same `webhook-id`).
+ * `next_attempt_at` past the time their attempts may take, and commits before anything is sent. Each attempt
+ * then starts only if its lease is still the row's (see `take`). A process that dies mid-attempt leaves the
+ * lease to expire, and the attempt is made again (with the same `webhook-id`).
  * It runs as the schema owner, across tenants, like the purge sweep.
  */
 export function startWebhookWorker(
@@ -117,6 +128,9 @@ export function startWebhookWorker(
   const options: WorkerOptions = { ...DEFAULT_WORKER_OPTIONS, ...given };
   const { knex, logger } = options;
   const maxAttempts = options.retrySchedule.length + 1;
+  /** Long enough for `attempts` attempts sent one after another, and their records. */
+  const leaseFor = (from: Date, attempts: number) =>
+    new Date(from.getTime() + (attempts + 1) * options.timeoutMs + 5 * SECOND);
   let stopped = false;
   let wake: (() => void) | null = null;
   let pending = false;
@@ -129,6 +143,19 @@ export function startWebhookWorker(
     wake?.();
   };
   const unsubscribe = onOutboxCommit(nudge);
+
+  // Every process sweeps; concurrent sweeps skip each other's locked rows. One sweep at a time per process.
+  let sweeping: Promise<void> | null = null;
+  const sweep = () => {
+    sweeping ??= sweepOutbox(knex, new Date(options.now().getTime() - options.retentionMs))
+      .then((swept) => {
+        if (swept > 0) logger.info({ swept }, 'old outbox events deleted');
+      })
+      .catch((error: unknown) => logger.error({ err: error }, 'sweeping the outbox failed'))
+      .finally(() => (sweeping = null));
+  };
+  sweep();
+  const sweepTimer = setInterval(sweep, options.sweepMs).unref();
 
   /** Makes one delivery row per event and subscribed endpoint, for events not fanned out yet. */
   async function fanOut(): Promise<number> {
@@ -165,7 +192,7 @@ export function startWebhookWorker(
     });
   }
 
-  /** Locks due deliveries, leases them, and commits: from here a crash means another attempt, never none. */
+  /** Locks due deliveries, leases them, and commits: no other worker claims them while the leases last. */
   async function claim(room: number): Promise<Claimed[]> {
     return knex.transaction(async (tx) => {
       const now = options.now();
@@ -215,15 +242,29 @@ export function startWebhookWorker(
             continue;
           }
           // Sent one after another: the lease covers every attempt before this one, and this one.
-          const lease = new Date(now.getTime() + (position + 2) * options.timeoutMs + 5 * SECOND);
-          await tx('webhook_deliveries')
-            .where({ id: row.id })
-            .update({ attempts: row.attempts + 1, next_attempt_at: lease, last_attempt_at: now });
-          claimed.push({ ...row, attempts: row.attempts + 1 });
+          const lease = leaseFor(now, position + 1);
+          await tx('webhook_deliveries').where({ id: row.id }).update({ next_attempt_at: lease });
+          claimed.push({ ...row, lease });
         }
       }
       return claimed;
     });
+  }
+
+  /**
+   * Starts an attempt: counts it and leases the delivery for this one attempt, but only while the claim's
+   * lease is still the row's. Otherwise (earlier attempts or their records took longer than it allowed, and
+   * another worker claimed the delivery, or it was replayed) it is not ours to send: `null`. From here a
+   * crash means another attempt, never none.
+   */
+  async function take(delivery: Claimed): Promise<Claimed | null> {
+    const now = options.now();
+    const lease = leaseFor(now, 1);
+    const [taken] = (await knex('webhook_deliveries')
+      .where({ id: delivery.id, status: 'pending', next_attempt_at: delivery.lease })
+      .update({ attempts: knex.raw('attempts + 1'), next_attempt_at: lease, last_attempt_at: now })
+      .returning('attempts')) as { attempts: number }[];
+    return taken ? { ...delivery, attempts: taken.attempts, lease } : null;
   }
 
   async function send(delivery: Claimed): Promise<Outcome> {
@@ -354,7 +395,9 @@ export function startWebhookWorker(
 
   async function attemptInOrder(group: Claimed[]): Promise<void> {
     try {
-      for (const delivery of group) {
+      for (const claimed of group) {
+        const delivery = await take(claimed);
+        if (!delivery) continue;
         const outcome = await send(delivery);
         await settle(delivery, outcome).catch((error: unknown) =>
           logger.error({ err: error, delivery: delivery.id }, 'recording a webhook attempt failed'),
@@ -362,6 +405,9 @@ export function startWebhookWorker(
         // After a 410 the endpoint is disabled: the rest wait, pending, in case it is enabled again.
         if (outcome.statusCode === 410) break;
       }
+    } catch (error) {
+      // The rest of the group is claimed again once its leases run out.
+      logger.error({ err: error, endpoint: group[0]!.endpoint_id }, 'starting a webhook attempt failed');
     } finally {
       busy.delete(group[0]!.endpoint_id);
       nudge();
@@ -414,9 +460,10 @@ export function startWebhookWorker(
     async stop() {
       stopped = true;
       unsubscribe();
+      clearInterval(sweepTimer);
       wake?.();
       await loop;
-      await Promise.allSettled([...inFlight]);
+      await Promise.allSettled([...inFlight, sweeping]);
     },
   };
 }

@@ -57,6 +57,8 @@ export async function populateWebhook(
 }
 
 export interface Received {
+  /** The request's path: one receiver can serve several endpoints. */
+  path: string;
   id: string;
   timestamp: string;
   signature: string;
@@ -80,6 +82,7 @@ export async function startReceiver(behaviour: Behaviour = () => ({ status: 204 
     req.setEncoding('utf8').on('data', (chunk: string) => (body += chunk));
     req.on('end', () => {
       const request: Received = {
+        path: req.url ?? '',
         id: String(req.headers['webhook-id']),
         timestamp: String(req.headers['webhook-timestamp']),
         signature: String(req.headers['webhook-signature']),

@@ -5,6 +5,7 @@ import * as webhooks from './0003_webhooks.js';
 import * as oauth from './0004_oauth.js';
 import * as moduleRoles from './0005_module_roles.js';
 import * as sso from './0006_sso.js';
+import * as outboxRetention from './0007_outbox_retention.js';
 import * as integrations from './0008_integrations.js';
 
 /**
@@ -18,6 +19,7 @@ const migrations: Record<string, Knex.Migration> = {
   '0004_oauth': oauth,
   '0005_module_roles': moduleRoles,
   '0006_sso': sso,
+  '0007_outbox_retention': outboxRetention,
   '0008_integrations': integrations,
 };
 

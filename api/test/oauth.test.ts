@@ -207,6 +207,21 @@ describe('client credentials', () => {
 
 const REDIRECT = 'http://localhost:7777/callback';
 
+/** An authorization request for `clients:read` with a fresh PKCE challenge, as an app would send people to. */
+async function signInUrl(client: { id: string }, params: Record<string, string> = {}) {
+  const url = new URL(as.authorization_endpoint!);
+  url.search = new URLSearchParams({
+    client_id: client.id,
+    redirect_uri: REDIRECT,
+    response_type: 'code',
+    scope: 'clients:read',
+    code_challenge: await oauth.calculatePKCECodeChallenge(oauth.generateRandomCodeVerifier()),
+    code_challenge_method: 'S256',
+    ...params,
+  }).toString();
+  return url;
+}
+
 /** Runs an authorization request as a person would in a browser, up to the redirect back to the app. */
 async function authorize(
   client: { id: string },
@@ -345,15 +360,7 @@ describe('authorization code with PKCE', () => {
 
   it("signs in only people of the app's own agency", async () => {
     const stranger = await populateAgency(platform, 'Stranger');
-    const url = new URL(as.authorization_endpoint!);
-    url.search = new URLSearchParams({
-      client_id: app.id,
-      redirect_uri: REDIRECT,
-      response_type: 'code',
-      scope: 'clients:read',
-      code_challenge: await oauth.calculatePKCECodeChallenge(oauth.generateRandomCodeVerifier()),
-      code_challenge_method: 'S256',
-    }).toString();
+    const url = await signInUrl(app);
     const agent = new UserAgent();
     const login = await agent.follow(url);
     const refused = await agent.submit(
@@ -381,15 +388,7 @@ describe('authorization code with PKCE', () => {
 
   it('matches redirect URIs exactly', async () => {
     for (const redirect of [`${REDIRECT}/`, `${REDIRECT}?x=1`, REDIRECT.replace('7777', '7778')]) {
-      const url = new URL(as.authorization_endpoint!);
-      url.search = new URLSearchParams({
-        client_id: app.id,
-        redirect_uri: redirect,
-        response_type: 'code',
-        scope: 'clients:read',
-        code_challenge: await oauth.calculatePKCECodeChallenge(oauth.generateRandomCodeVerifier()),
-        code_challenge_method: 'S256',
-      }).toString();
+      const url = await signInUrl(app, { redirect_uri: redirect });
       const response = await new UserAgent().fetch(url);
       expect(response.status, redirect).toBe(400);
       expect(response.location).toBeNull();
@@ -461,15 +460,7 @@ describe('authorization code with PKCE', () => {
 
   it('ends the sign-in with access_denied when the user denies', async () => {
     const agent = new UserAgent();
-    const url = new URL(as.authorization_endpoint!);
-    url.search = new URLSearchParams({
-      client_id: app.id,
-      redirect_uri: REDIRECT,
-      response_type: 'code',
-      scope: 'clients:read',
-      code_challenge: await oauth.calculatePKCECodeChallenge(oauth.generateRandomCodeVerifier()),
-      code_challenge_method: 'S256',
-    }).toString();
+    const url = await signInUrl(app);
     const login = await agent.follow(url);
     const loggedIn = await agent.submit(
       login.url,
@@ -485,15 +476,7 @@ describe('authorization code with PKCE', () => {
 
   it('says which sign-in was wrong without telling which part', async () => {
     const agent = new UserAgent();
-    const url = new URL(as.authorization_endpoint!);
-    url.search = new URLSearchParams({
-      client_id: app.id,
-      redirect_uri: REDIRECT,
-      response_type: 'code',
-      scope: 'clients:read',
-      code_challenge: await oauth.calculatePKCECodeChallenge(oauth.generateRandomCodeVerifier()),
-      code_challenge_method: 'S256',
-    }).toString();
+    const url = await signInUrl(app);
     const login = await agent.follow(url);
     const wrong = await agent.submit(login.url, login.visit.text, { email: a.email, password: 'nope' }, '/login');
     expect(wrong.status).toBe(401);

@@ -33,7 +33,8 @@ export interface Config {
   /** WEBHOOK_RETRY_SCHEDULE_MS: the waits between attempts, comma-separated (tests; `null`: the default). */
   webhookRetrySchedule: number[] | null;
   /**
-   * SECRET_KEY: what secrets the platform must keep readable (SSO client secrets) are encrypted under.
+   * SECRET_KEY: what secrets the platform must keep readable (SSO client secrets, the OAuth server's keys) are
+   * encrypted under.
    * Required with NODE_ENV=production; elsewhere DEVELOPMENT_SECRET_KEY stands in (with a warning).
    */
   secretKey: string;

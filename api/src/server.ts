@@ -65,6 +65,7 @@ export async function startPlatform(
     const oauth = await createAuthorizationServer({
       knex: db.knex,
       publicUrl: config.publicUrl,
+      secretKey: config.secretKey,
       logger: options.logger,
     });
     const { app, lifecycle } = createApp({

@@ -1,6 +1,8 @@
 import * as oauth from 'oauth4webapi';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEVELOPMENT_SECRET_KEY } from '../src/config.js';
 import { knexAdapter, sweepExpired } from '../src/oauth/adapter.js';
+import { loadProviderKeys } from '../src/oauth/keys.js';
 import { ALL_SCOPES } from '../src/platform/roles.js';
 import { loadPlatformSpec } from '../src/http/spec.js';
 import { populateAgency, type PopulatedAgency } from './support/fixtures.js';
@@ -82,6 +84,19 @@ describe('discovery and keys', () => {
 });
 
 describe('storage', () => {
+  it('keeps its signing keys sealed: a copy of the database alone cannot sign tokens', async () => {
+    const rows = (await platform.db.knex('oauth_keys').select('id', 'material')) as { id: string; material: string }[];
+    expect(rows.map((row) => row.id).sort()).toEqual(['cookies-1', 'signing-1']);
+    for (const row of rows) expect(row.material).toMatch(/^v1\./);
+    const keys = await loadProviderKeys(platform.db.knex, DEVELOPMENT_SECRET_KEY);
+    const published = (await (await fetch(as.jwks_uri!)).json()) as { keys: { kid: string }[] };
+    expect(published.keys.map((key) => key.kid)).toEqual(keys.signing.map((key) => key.kid));
+    expect(JSON.stringify(rows)).not.toContain(keys.signing[0]!.d);
+    await expect(loadProviderKeys(platform.db.knex, 'another secret key, at least 32 characters')).rejects.toThrow(
+      /do not open with this SECRET_KEY/,
+    );
+  });
+
   it('forgets what has expired: never found again, and swept', async () => {
     const knex = platform.db.knex;
     const Adapter = knexAdapter(knex);

@@ -69,10 +69,12 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 export async function createAuthorizationServer(options: {
   knex: Knex;
   publicUrl: string;
+  /** See Config.secretKey: the provider's own keys are sealed under it. */
+  secretKey: string;
   logger: Logger;
 }): Promise<AuthorizationServer> {
   const { knex, publicUrl } = options;
-  const keys = await loadProviderKeys(knex);
+  const keys = await loadProviderKeys(knex, options.secretKey);
   const audience = `${publicUrl}/v1`;
   const apiScopes = ALL_SCOPES.join(' ');
 

@@ -43,7 +43,9 @@ export async function startPlatform(
   },
 ): Promise<Platform> {
   if (config.secretKey === DEVELOPMENT_SECRET_KEY) {
-    options.logger.warn('SECRET_KEY is not set: secrets kept for SSO are encrypted under a well-known development key');
+    options.logger.warn(
+      'SECRET_KEY is not set: SSO secrets and the OAuth keys are sealed under a well-known development key',
+    );
   }
   // Redis first: an unreachable one stops start-up before the data directory is touched.
   const limits = await createRateLimits(config.redisUrl, options.rateLimitNamespace);

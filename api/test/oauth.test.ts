@@ -4,7 +4,7 @@ import { DEVELOPMENT_SECRET_KEY } from '../src/config.js';
 import { knexAdapter, sweepExpired } from '../src/oauth/adapter.js';
 import { loadProviderKeys } from '../src/oauth/keys.js';
 import { ALL_SCOPES } from '../src/platform/roles.js';
-import { loadPlatformSpec } from '../src/http/spec.js';
+import { listOperations, loadPlatformSpec } from '../src/http/spec.js';
 import { populateAgency, type PopulatedAgency } from './support/fixtures.js';
 import { startTestPlatform, type TestPlatform } from './support/platform.js';
 import { UserAgent } from './support/user-agent.js';
@@ -73,6 +73,15 @@ describe('discovery and keys', () => {
     const metadata = (await forged.json()) as { token_endpoint: string; device_authorization_endpoint: string };
     expect(metadata.token_endpoint).toBe(`${platform.url}/oauth/token`);
     expect(metadata.device_authorization_endpoint).toBe(`${platform.url}/oauth/device/auth`);
+  });
+
+  it('lets a token do everything a key may, scope for scope, as every operation of the spec says', () => {
+    for (const operation of listOperations(loadPlatformSpec())) {
+      const bearer = operation.security.find((requirement) => 'bearer' in requirement)?.bearer;
+      if (!bearer?.length) continue;
+      const oauth2 = operation.security.find((requirement) => 'oauth2' in requirement)?.oauth2;
+      expect(oauth2, `${operation.method} ${operation.path}`).toEqual(bearer);
+    }
   });
 
   it('lists in the spec exactly the scopes the server knows', () => {
@@ -386,6 +395,30 @@ describe('authorization code with PKCE', () => {
     );
     expect(refused.status).toBe(401);
     expect(refused.text).toContain('The email or password is wrong.');
+  });
+
+  it('follows the user as they are now: a lowered role narrows the token, a deleted user ends it', async () => {
+    const email = `admin-${Date.now()}@example.com`;
+    const admin = await platform.request('POST', '/v1/users', {
+      token: a.token,
+      body: { email, name: 'Admin', role: 'agency_admin', password: 'correct horse battery' },
+    });
+    expect(admin.status, admin.text).toBe(201);
+    const { tokens } = await codeFlow('clients:read clients:write', { email, password: 'correct horse battery' });
+    expect(tokens.scope).toBe('clients:read clients:write');
+    const write = () => api(tokens.access_token, 'POST', '/v1/clients', { name: 'By the app' });
+    expect((await write()).status).toBe(201);
+
+    const lowered = await platform.request('PATCH', `/v1/users/${admin.body.id}`, {
+      token: a.token,
+      body: { role: 'agency_member' },
+    });
+    expect(lowered.status, lowered.text).toBe(200);
+    expect((await write()).status).toBe(403);
+    expect((await api(tokens.access_token)).status).toBe(200);
+
+    expect((await platform.request('DELETE', `/v1/users/${admin.body.id}`, { token: a.token })).status).toBe(204);
+    expect((await api(tokens.access_token)).status).toBe(401);
   });
 
   it('refuses an authorization request without PKCE, and with the plain method', async () => {

@@ -27,11 +27,12 @@ let credentials: Credentials | undefined;
 /** Whether each call the vendor received carried a valid signature. */
 const verified: boolean[] = [];
 
-async function vendorToken(scope: string): Promise<Response> {
+/** Asks for a token with an install's vendor credentials (by default, those of the install under test). */
+async function vendorToken(scope: string, vendor = credentials!): Promise<Response> {
   return fetch(`${platform.url}/oauth/token`, {
     method: 'POST',
     headers: {
-      authorization: `Basic ${Buffer.from(`${credentials!.client_id}:${credentials!.client_secret}`).toString('base64')}`,
+      authorization: `Basic ${Buffer.from(`${vendor.client_id}:${vendor.client_secret}`).toString('base64')}`,
       'content-type': 'application/x-www-form-urlencoded',
     },
     body: new URLSearchParams({ grant_type: 'client_credentials', scope }),
@@ -222,16 +223,7 @@ describe('integration modules', () => {
       token: a.token,
       body: { module_id: 'acme.gone' },
     });
-    const { client_id, client_secret } = install.body.integration_credentials;
-    const tokenFor = () =>
-      fetch(`${platform.url}/oauth/token`, {
-        method: 'POST',
-        headers: {
-          authorization: `Basic ${Buffer.from(`${client_id}:${client_secret}`).toString('base64')}`,
-          'content-type': 'application/x-www-form-urlencoded',
-        },
-        body: new URLSearchParams({ grant_type: 'client_credentials', scope: 'sites:read' }),
-      });
+    const tokenFor = () => vendorToken('sites:read', install.body.integration_credentials);
     expect((await tokenFor()).status).toBe(200);
     expect((await platform.request('DELETE', `/v1/sites/${site.body.id}`, { token: a.token })).status).toBe(204);
     expect((await tokenFor()).status).toBe(401);

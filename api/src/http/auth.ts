@@ -6,6 +6,7 @@ import { hashToken, sameHash } from '../platform/secrets.js';
 import type { AccessToken } from '../oauth/provider.js';
 import type { Principal, Role, Scope } from './operations.js';
 import { frameOriginOf } from './frames.js';
+import { UUID } from './pagination.js';
 import { forbidden, unauthorized } from './problem.js';
 
 /** An operation's `security` list from the spec: any one requirement suffices. */
@@ -90,7 +91,6 @@ async function lookUp(tx: Knex.Transaction, token: string): Promise<CredentialRo
   return row && sameHash(Buffer.from(row.hash), hash) ? row : undefined;
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const nullOrUuid = (value: string | null) => value === null || UUID.test(value);
 
 /**

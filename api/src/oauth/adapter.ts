@@ -1,9 +1,10 @@
 import type { Knex } from 'knex';
 import type { Adapter, AdapterPayload } from 'oidc-provider';
+import { UUID } from '../http/pagination.js';
 
 /** The OAuth clients agencies register (table `oauth_clients`), as oidc-provider's client metadata. */
 async function registeredClient(knex: Knex, id: string): Promise<AdapterPayload | undefined> {
-  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(id)) return undefined;
+  if (!UUID.test(id)) return undefined;
   const row = (await knex('oauth_clients').where({ id }).first()) as
     | {
         id: string;

@@ -3,6 +3,7 @@ import type { Knex } from 'knex';
 import Provider, { errors, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import type { RequestHandler } from 'express';
 import type { Logger } from 'pino';
+import { UUID } from '../http/pagination.js';
 import { ALL_SCOPES } from '../platform/roles.js';
 import { hashToken, sameHash } from '../platform/secrets.js';
 import { knexAdapter } from './adapter.js';
@@ -57,8 +58,6 @@ export interface AuthorizationServer {
   /** Verifies an access token's signature, issuer, audience and lifetime: throws when it is not valid. */
   verifyAccessToken(token: string): Promise<AccessToken>;
 }
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /**
  * The OAuth 2 authorization server (and OpenID provider), built on oidc-provider: client credentials for

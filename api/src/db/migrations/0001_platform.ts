@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { APP_ROLE, runAll } from './sql.js';
+import { APP_ROLE, CLIENT, inTenant, runAll, TENANT } from './sql.js';
 
 /**
  * The tenancy core: agencies → clients → sites, the agency's user accounts, keys, sessions and the
@@ -8,16 +8,6 @@ import { APP_ROLE, runAll } from './sql.js';
  * limited to one client). See docs/decisions/0002-tenancy-with-row-level-security.md.
  */
 const TABLES = ['agencies', 'clients', 'sites', 'site_origins', 'users', 'api_keys', 'sessions', 'idempotency_keys'];
-
-// The tenant in policies is read through scalar subqueries: evaluated once per statement (an InitPlan)
-// instead of once per row, and usable as an index condition — a tenant's list is an index scan, not a
-// sequential scan that calls current_setting() for every row of every tenant.
-const TENANT = '(SELECT app_tenant())';
-const CLIENT = '(SELECT app_client())';
-
-/** Rows of the tenant, narrowed to one client when the credential is limited to one. */
-const inTenant = (clientColumn: string) =>
-  `agency_id = ${TENANT} AND (${CLIENT} IS NULL OR ${clientColumn} = ${CLIENT})`;
 
 /**
  * The credential lookup as first released (migration 0002 replaces it, and restores it when rolled back).

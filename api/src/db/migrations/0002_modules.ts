@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import { AUTHENTICATE_V1 } from './0001_platform.js';
-import { APP_ROLE, runAll } from './sql.js';
+import { APP_ROLE, runAll, TENANT } from './sql.js';
 
 /**
  * The module system: the registry (modules, their immutable versions, element tags, vendor namespaces and
@@ -8,7 +8,6 @@ import { APP_ROLE, runAll } from './sql.js';
  * operator's agency is flagged here. Module data lives in a schema per module, created when a version is
  * published (api/src/modules/storage.ts). See docs/decisions/0006-module-system.md.
  */
-const TENANT = '(SELECT app_tenant())';
 const OPERATOR = '(SELECT app_operator())';
 /** A site's rows: the tenant's, and within it the client's sites only for client-limited credentials. */
 const ON_VISIBLE_SITE = `agency_id = ${TENANT} AND EXISTS (SELECT 1 FROM sites s WHERE s.id = site_id)`;

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { APP_ROLE, runAll } from './sql.js';
+import { APP_ROLE, inTenant, runAll } from './sql.js';
 
 /**
  * Events and their webhook deliveries. `outbox` holds every event, written in the transaction of the change
@@ -7,10 +7,6 @@ import { APP_ROLE, runAll } from './sql.js';
  * one `webhook_deliveries` row per endpoint and delivers them. Requests see their tenant's rows only; the
  * worker runs as the schema owner across tenants, as the purge sweep does.
  */
-const TENANT = '(SELECT app_tenant())';
-const CLIENT = '(SELECT app_client())';
-/** The tenant's rows, narrowed to one client for client-limited credentials (agency-wide rows hidden then). */
-const IN_TENANT = `agency_id = ${TENANT} AND (${CLIENT} IS NULL OR client_id = ${CLIENT})`;
 const TABLES = ['outbox', 'webhook_endpoints', 'webhook_deliveries'];
 
 export async function up(knex: Knex): Promise<void> {
@@ -75,7 +71,7 @@ export async function up(knex: Knex): Promise<void> {
       `ALTER TABLE ${table} ENABLE ROW LEVEL SECURITY`,
       `ALTER TABLE ${table} FORCE ROW LEVEL SECURITY`,
     ]),
-    ...TABLES.map((table) => `CREATE POLICY tenant ON ${table} USING (${IN_TENANT})`),
+    ...TABLES.map((table) => `CREATE POLICY tenant ON ${table} USING (${inTenant()})`),
     // Requests write events and read them back; only the worker marks them fanned out.
     `GRANT SELECT, INSERT ON outbox TO ${APP_ROLE}`,
     `GRANT SELECT, INSERT, UPDATE, DELETE ON webhook_endpoints TO ${APP_ROLE}`,

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { APP_ROLE, runAll } from './sql.js';
+import { APP_ROLE, inTenant, runAll } from './sql.js';
 
 /**
  * The OAuth 2 authorization server (api/src/oauth): the clients agencies register, and the store of
@@ -7,8 +7,6 @@ import { APP_ROLE, runAll } from './sql.js';
  * manage their clients through the API, under row-level security; the provider's store is reached by the
  * server alone, as the schema owner, like the webhook worker.
  */
-const TENANT = '(SELECT app_tenant())';
-const CLIENT = '(SELECT app_client())';
 
 export async function up(knex: Knex): Promise<void> {
   await runAll(knex, [
@@ -29,8 +27,7 @@ export async function up(knex: Knex): Promise<void> {
        FOREIGN KEY (agency_id, client_id) REFERENCES clients (agency_id, id) ON DELETE CASCADE)`,
     `ALTER TABLE oauth_clients ENABLE ROW LEVEL SECURITY`,
     `ALTER TABLE oauth_clients FORCE ROW LEVEL SECURITY`,
-    `CREATE POLICY tenant ON oauth_clients
-       USING (agency_id = ${TENANT} AND (${CLIENT} IS NULL OR client_id = ${CLIENT}))`,
+    `CREATE POLICY tenant ON oauth_clients USING (${inTenant()})`,
     `GRANT SELECT, INSERT, DELETE ON oauth_clients TO ${APP_ROLE}`,
 
     `CREATE TABLE oauth_store (

@@ -1,15 +1,11 @@
 import type { Knex } from 'knex';
-import { APP_ROLE, runAll } from './sql.js';
+import { APP_ROLE, inTenant, runAll } from './sql.js';
 
 /**
  * Custom roles per client: named sets of module permissions (`acme.faq.questions.read`), given to the client's
  * users beside their built-in role. The permission an operation needs is checked in one place, the request
  * pipeline (api/src/http/authorize.ts). See docs/decisions/0011-roles-inside-modules.md.
  */
-const TENANT = '(SELECT app_tenant())';
-const CLIENT = '(SELECT app_client())';
-/** The tenant's rows, narrowed to one client for client-limited credentials (as users are). */
-const IN_TENANT = `agency_id = ${TENANT} AND (${CLIENT} IS NULL OR client_id = ${CLIENT})`;
 const TABLES = ['client_roles', 'user_client_roles'];
 
 export async function up(knex: Knex): Promise<void> {
@@ -45,7 +41,7 @@ export async function up(knex: Knex): Promise<void> {
     ...TABLES.flatMap((table) => [
       `ALTER TABLE ${table} ENABLE ROW LEVEL SECURITY`,
       `ALTER TABLE ${table} FORCE ROW LEVEL SECURITY`,
-      `CREATE POLICY tenant ON ${table} USING (${IN_TENANT})`,
+      `CREATE POLICY tenant ON ${table} USING (${inTenant()})`,
     ]),
     `GRANT SELECT, INSERT, UPDATE, DELETE ON client_roles TO ${APP_ROLE}`,
     `GRANT SELECT, INSERT, DELETE ON user_client_roles TO ${APP_ROLE}`,

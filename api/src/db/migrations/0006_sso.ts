@@ -1,12 +1,10 @@
 import type { Knex } from 'knex';
-import { APP_ROLE, runAll } from './sql.js';
+import { APP_ROLE, CLIENT, runAll, TENANT } from './sql.js';
 
 /**
  * Single sign-on: an agency's OpenID Connect identity provider, and the sign-in attempts in flight
  * through it (api/src/platform/sso.ts). See docs/decisions/0012-sso-relying-party.md.
  */
-const TENANT = '(SELECT app_tenant())';
-const CLIENT = '(SELECT app_client())';
 
 export async function up(knex: Knex): Promise<void> {
   await runAll(knex, [

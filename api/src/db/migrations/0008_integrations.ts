@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { APP_ROLE, runAll } from './sql.js';
+import { APP_ROLE, inTenant, runAll } from './sql.js';
 
 /**
  * What an install of an integration module shares with its vendor: an OAuth client the vendor calls back
@@ -20,8 +20,7 @@ export async function up(knex: Knex): Promise<void> {
        created_at timestamptz NOT NULL DEFAULT now())`,
     `ALTER TABLE integrations ENABLE ROW LEVEL SECURITY`,
     `ALTER TABLE integrations FORCE ROW LEVEL SECURITY`,
-    `CREATE POLICY tenant ON integrations
-       USING (agency_id = (SELECT app_tenant()) AND ((SELECT app_client()) IS NULL OR client_id = (SELECT app_client())))`,
+    `CREATE POLICY tenant ON integrations USING (${inTenant()})`,
     `GRANT SELECT, INSERT, DELETE ON integrations TO ${APP_ROLE}`,
   ]);
 }

@@ -246,6 +246,18 @@ async function signInUrl(client: { id: string }, params: Record<string, string> 
   return url;
 }
 
+/** Opens an app's sign-in page in `agent` and submits `person`'s email and password there. */
+async function submitSignIn(agent: UserAgent, client: { id: string }, person: { email: string; password: string }) {
+  const page = await agent.follow(await signInUrl(client));
+  const answer = await agent.submit(
+    page.url,
+    page.visit.text,
+    { email: person.email, password: person.password },
+    '/login',
+  );
+  return { page, answer };
+}
+
 /** Runs an authorization request as a person would in a browser, up to the redirect back to the app. */
 async function authorize(
   client: { id: string },
@@ -384,15 +396,7 @@ describe('authorization code with PKCE', () => {
 
   it("signs in only people of the app's own agency", async () => {
     const stranger = await populateAgency(platform, 'Stranger');
-    const url = await signInUrl(app);
-    const agent = new UserAgent();
-    const login = await agent.follow(url);
-    const refused = await agent.submit(
-      login.url,
-      login.visit.text,
-      { email: stranger.email, password: stranger.password },
-      '/login',
-    );
+    const { answer: refused } = await submitSignIn(new UserAgent(), app, stranger);
     expect(refused.status).toBe(401);
     expect(refused.text).toContain('The email or password is wrong.');
   });
@@ -508,14 +512,7 @@ describe('authorization code with PKCE', () => {
 
   it('ends the sign-in with access_denied when the user denies', async () => {
     const agent = new UserAgent();
-    const url = await signInUrl(app);
-    const login = await agent.follow(url);
-    const loggedIn = await agent.submit(
-      login.url,
-      login.visit.text,
-      { email: a.email, password: a.password },
-      '/login',
-    );
+    const { answer: loggedIn } = await submitSignIn(agent, app, a);
     const consent = await agent.follow(new URL(loggedIn.location!));
     const denied = await agent.submit(consent.url, consent.visit.text, {}, '/abort');
     const back = await agent.follow(new URL(denied.location!), (l) => l.href.startsWith(REDIRECT));
@@ -523,10 +520,10 @@ describe('authorization code with PKCE', () => {
   });
 
   it('says which sign-in was wrong without telling which part', async () => {
-    const agent = new UserAgent();
-    const url = await signInUrl(app);
-    const login = await agent.follow(url);
-    const wrong = await agent.submit(login.url, login.visit.text, { email: a.email, password: 'nope' }, '/login');
+    const { page: login, answer: wrong } = await submitSignIn(new UserAgent(), app, {
+      email: a.email,
+      password: 'nope',
+    });
     expect(wrong.status).toBe(401);
     expect(wrong.text).toContain('The email or password is wrong.');
     // Another browser (without the interaction's cookie) cannot use the same page.

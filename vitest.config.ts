@@ -5,6 +5,9 @@ export default defineConfig({
     // Each suite starts its own platform and database (an embedded one takes a few seconds to boot).
     testTimeout: 30_000,
     hookTimeout: 60_000,
+    // Two files at a time even on two cores (the default leaves one core idle): most of a suite's time is spent
+    // waiting — on a database, a browser, a mail server, a timer — not computing.
+    maxWorkers: 2,
     projects: [
       { extends: true, test: { name: 'node', include: ['api/test/**/*.test.ts', 'sdk/test/**/*.test.ts'] } },
       // Lit elements in real Chromium (browser mode, the playwright provider on the system Chromium).

@@ -26,6 +26,7 @@ import pg from 'pg';
 import { createScratchDatabase } from '../api/test/support/database.js';
 import type { ChildMessage, ServerKind } from './list-sites-server.js';
 import { exitCleanlyOnDeadlineOrSignal } from './deadline.js';
+import { call } from './http.js';
 
 const SERVER_URL =
   process.env.BENCH_DATABASE_URL || process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -132,21 +133,6 @@ async function startServer(kind: ServerKind, databaseUrl: string, agencyId = '')
 
 // ---------------------------------------------------------------------------------------------------------
 // Seeding through the HTTP API, as a customer would
-
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- replies of several shapes, checked by status
-async function call(base: string, method: string, path: string, token: string | null, body?: unknown): Promise<any> {
-  const headers: Record<string, string> = {};
-  if (token) headers.authorization = `Bearer ${token}`;
-  if (body !== undefined) headers['content-type'] = 'application/json';
-  const response = await fetch(`${base}${path}`, {
-    method,
-    headers,
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await response.text();
-  if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${text}`);
-  return text ? JSON.parse(text) : undefined;
-}
 
 async function signUp(base: string, name: string): Promise<{ agencyId: string; token: string; clientId: string }> {
   const signup = await call(base, 'POST', '/v1/agencies', null, {

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import addressparser from 'nodemailer/lib/addressparser';
 
 /** Everything the server reads from the environment, parsed once at start-up. */
 export interface Config {
@@ -10,11 +11,15 @@ export interface Config {
   databaseUrl: string | null;
   redisUrl: string | null;
   smtpUrl: string | null;
+  /** MAIL_FROM: the sender of the platform's emails, one address with an optional name. */
+  mailFrom: string;
   /** The origin the platform is reached at; the demo page and the API docs use it. */
   publicUrl: string;
   logLevel: string;
   /** Create the demo agency, client and site on start. */
   seedDemo: boolean;
+  /** NODE_ENV=production: no development stand-ins (keys, mail, the demo agency as operator). */
+  production: boolean;
   /** The platform operator's agency: it publishes first-party and system modules. */
   operatorAgencyId: string | null;
   /**
@@ -44,6 +49,17 @@ export interface Config {
 
 /** SECRET_KEY outside production when none is set: known to everyone, so it protects nothing. */
 export const DEVELOPMENT_SECRET_KEY = 'dramac-development-secret-key-not-for-production';
+
+export const DEFAULT_MAIL_FROM = 'Dramac <no-reply@localhost>';
+
+/** One mailbox, `address@domain` or `Name <address@domain>`: no list, no group, nothing after it. */
+function isOneAddress(text: string): boolean {
+  if (/[\r\n]/.test(text)) return false;
+  const parsed = addressparser(text);
+  if (parsed.length !== 1) return false;
+  const address = (parsed[0] as { address?: unknown }).address;
+  return typeof address === 'string' && /^[^\s@<>]+@[^\s@<>]+$/.test(address);
+}
 
 export class ConfigError extends Error {
   constructor(
@@ -111,6 +127,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (!/^\d+$/.test(retentionText) || Number(retentionText) < 1 || Number(retentionText) > 3650) {
     throw new ConfigError('OUTBOX_RETENTION_DAYS', `"${retentionText}" is not a number of days (1–3650)`);
   }
+  const mailFrom = env.MAIL_FROM || DEFAULT_MAIL_FROM;
+  if (!isOneAddress(mailFrom)) {
+    throw new ConfigError('MAIL_FROM', `"${mailFrom}" is not one email address (\`Name <address@example.com>\`)`);
+  }
   const frameUrl = url(env, 'FRAME_URL', ['http:', 'https:']);
   const frameOrigin = frameUrl && new URL(frameUrl).origin;
   if (frameOrigin && !new URL(frameOrigin).hostname.startsWith('*.')) {
@@ -124,6 +144,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     const what = env.SECRET_KEY ? 'is too short' : 'is required with NODE_ENV=production';
     throw new ConfigError('SECRET_KEY', `${what}: set at least 32 random characters (openssl rand -base64 32)`);
   }
+  const smtpUrl = url(env, 'SMTP_URL', ['smtp:', 'smtps:']);
+  // Without it emails are only logged (with the links they carry): a development convenience, never production's.
+  if (!smtpUrl && env.NODE_ENV === 'production') {
+    throw new ConfigError('SMTP_URL', 'is required with NODE_ENV=production (smtp://user:password@host:587)');
+  }
   const publicUrl = url(env, 'PUBLIC_URL', ['http:', 'https:']) ?? `http://localhost:${port}`;
   // npm runs workspace scripts inside the workspace; INIT_CWD is where the user typed the command.
   const base = env.INIT_CWD ?? process.cwd();
@@ -136,10 +161,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dataDir: path.resolve(base, env.DATA_DIR || '.data'),
     databaseUrl,
     redisUrl: url(env, 'REDIS_URL', ['redis:', 'rediss:']),
-    smtpUrl: url(env, 'SMTP_URL', ['smtp:', 'smtps:']),
+    smtpUrl,
+    mailFrom,
     publicUrl: new URL(publicUrl).origin,
     logLevel,
     seedDemo: seedText === 'true',
+    production: env.NODE_ENV === 'production',
     operatorAgencyId,
     allowLocalHooks: hooksText === 'true',
     frameUrl: frameOrigin,

@@ -12,8 +12,15 @@ const QUESTIONS = [
   { question: 'Are your breads vegan?', answer: 'All of them but the brioche.', category: 'ingredients', position: 3 },
 ];
 
-export async function seedDemoModule(apiUrl: string, demo: DemoData): Promise<string> {
-  const call = async (method: string, path: string, token: string | null, body?: unknown) => {
+type Call = (
+  method: string,
+  path: string,
+  token: string | null,
+  body?: unknown,
+) => Promise<{ status: number; body: Record<string, unknown> }>;
+
+function caller(apiUrl: string): Call {
+  return async (method, path, token, body) => {
     const response = await fetch(`${apiUrl}${path}`, {
       method,
       headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
@@ -21,6 +28,10 @@ export async function seedDemoModule(apiUrl: string, demo: DemoData): Promise<st
     });
     return { status: response.status, body: (await response.json().catch(() => null)) as Record<string, unknown> };
   };
+}
+
+export async function seedDemoModule(apiUrl: string, demo: DemoData): Promise<string> {
+  const call = caller(apiUrl);
   const buildPath = '../../examples/faq-module/build.js';
   const { buildFaqModule } = (await import(buildPath)) as typeof import('../../examples/faq-module/build.js');
   const { v1 } = await buildFaqModule();
@@ -40,4 +51,92 @@ export async function seedDemoModule(apiUrl: string, demo: DemoData): Promise<st
     for (const question of QUESTIONS) await call('POST', `/v1/m/acme.faq/questions?site_id=${siteId}`, token, question);
   }
   return 'acme.faq';
+}
+
+/** What the demo bakery books: a cake consultation with Mia, weekdays and Saturday mornings, Berlin time. */
+const CONSULTATION = {
+  name: 'Cake consultation',
+  description: 'Tell us about your celebration; we sketch the cake with you.',
+  duration_minutes: 30,
+  slot_interval_minutes: 30,
+  buffer_after_minutes: 10,
+  minimum_notice_minutes: 120,
+  booking_window_days: 60,
+  price: { amount: 0, currency: 'EUR' },
+  questions: [
+    {
+      id: 'occasion',
+      label: 'What is the occasion?',
+      type: 'select',
+      options: ['Wedding', 'Birthday', 'Other'],
+      required: true,
+    },
+    { id: 'guests', label: 'How many guests?', type: 'text' },
+  ],
+};
+const MIA = {
+  name: 'Mia (pastry chef)',
+  email: 'mia@demo-bakery.example',
+  time_zone: 'Europe/Berlin',
+  weekly_hours: {
+    ...Object.fromEntries(
+      ['monday', 'tuesday', 'wednesday', 'thursday', 'friday'].map((day) => [day, [{ start: '09:00', end: '17:00' }]]),
+    ),
+    saturday: [{ start: '09:00', end: '12:00' }],
+  },
+};
+
+/** Publishes a first-party module as the demo agency (the operator of a development checkout) and installs it. */
+async function installFirstParty(
+  apiUrl: string,
+  demo: DemoData,
+  moduleId: string,
+  settings: Record<string, unknown>,
+): Promise<{ token: string; siteId: string; call: ReturnType<typeof caller> }> {
+  const call = caller(apiUrl);
+  // Building the elements needs esbuild, as the FAQ example does.
+  const buildPath = '../../scripts/first-party-module.js';
+  const { buildFirstPartyModule } = (await import(buildPath)) as typeof import('../../scripts/first-party-module.js');
+  const session = await call('POST', '/v1/sessions', null, { email: demo.email, password: demo.password });
+  const token = session.body.token as string;
+  const published = await call('POST', '/v1/modules', token, await buildFirstPartyModule(moduleId));
+  if (published.status !== 201 && published.status !== 409) throw new Error(`publishing: ${published.status}`);
+  const sites = await call('GET', '/v1/sites', token);
+  const siteId = (sites.body.data as { id: string }[])[0]!.id;
+  const installed = await call('POST', `/v1/sites/${siteId}/installs`, token, { module_id: moduleId, settings });
+  if (installed.status !== 201 && installed.status !== 409) throw new Error(`installing: ${installed.status}`);
+  return { token, siteId, call };
+}
+
+/**
+ * The booking module on the demo site: published by the demo agency (the operator of a development checkout),
+ * installed, with one service and one person.
+ */
+export async function seedDemoBooking(apiUrl: string, demo: DemoData): Promise<string> {
+  const { token, siteId, call } = await installFirstParty(apiUrl, demo, 'booking', {
+    'dm-booking': { title: 'Book a cake consultation' },
+  });
+  const base = `/v1/sites/${siteId}/booking`;
+  const services = await call('GET', `${base}/services`, token);
+  if ((services.body.data as unknown[]).length === 0) {
+    const staff = await call('POST', `${base}/staff`, token, MIA);
+    await call('POST', `${base}/services`, token, { ...CONSULTATION, staff_ids: [staff.body.id] });
+  }
+  return 'booking';
+}
+
+/** The CRM on the demo site, its lead form asking for a name, an address and a message. */
+export async function seedDemoCrm(apiUrl: string, demo: DemoData): Promise<string> {
+  await installFirstParty(apiUrl, demo, 'crm', {
+    'dm-contact-form': {
+      title: 'Ask the bakery',
+      fields: [
+        { name: 'first_name', label: 'Your name', required: true },
+        { name: 'email', required: true },
+        { name: 'message', label: 'Your question', required: true },
+      ],
+      tags: ['website'],
+    },
+  });
+  return 'crm';
 }

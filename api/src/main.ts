@@ -1,7 +1,7 @@
 import { createLogger } from './logger.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { StartupError } from './db/startup-error.js';
-import { seedDemoModule } from './demo-module.js';
+import { seedDemoBooking, seedDemoCrm, seedDemoModule } from './demo-module.js';
 import { startPlatform } from './server.js';
 
 function fail(message: string): never {
@@ -35,10 +35,16 @@ const lines = [
 ];
 if (platform.demo) {
   // The demo site shows a real widget, set up through the API (the server is listening by now).
-  const widget = await seedDemoModule(platform.url, platform.demo).then(
-    (module) => `the ${module} widget`,
-    (error: unknown) => `no widget (${error instanceof Error ? error.message : String(error)})`,
-  );
+  const widgets = [];
+  for (const seed of [seedDemoModule, seedDemoBooking, seedDemoCrm]) {
+    widgets.push(
+      await seed(platform.url, platform.demo).then(
+        (module) => `the ${module} widget`,
+        (error: unknown) => `no widget (${error instanceof Error ? error.message : String(error)})`,
+      ),
+    );
+  }
+  const widget = widgets.join(' and ');
   lines.push(
     `  Demo site page  ${config.publicUrl}/  — with ${widget}`,
     `  Demo sign-in    curl -X POST ${config.publicUrl}/v1/sessions -H 'content-type: application/json' \\`,

@@ -16,6 +16,7 @@ const DEMO = {
 };
 
 export interface DemoData {
+  agencyId: string;
   email: string;
   password: string;
   publishableKey: string;
@@ -71,6 +72,6 @@ export async function seedDemo(knex: Knex, publicUrl: string): Promise<DemoData>
       site_id: DEMO.siteId,
       client_id: DEMO.clientId,
     });
-    return { email: DEMO.email, password, publishableKey };
+    return { agencyId: DEMO.agencyId, email: DEMO.email, password, publishableKey };
   });
 }

@@ -145,6 +145,8 @@ function exampleOf(input: unknown): unknown {
           return `${randomUUID()}@example.com`;
         case 'date-time':
           return new Date().toISOString();
+        case 'date':
+          return '2027-01-11';
         case 'uri':
           return 'https://example.com/';
         default:
@@ -198,6 +200,17 @@ interface Baseline {
   query: Record<string, string>;
   headers: Record<string, string>;
   body: unknown;
+  /** The body of an operation that takes no JSON (a CSV file): its media type's example. */
+  raw?: { text: string; contentType: string };
+}
+
+/** An operation's example body in a media type other than JSON (`text/csv`), when that is what it takes. */
+function rawExampleOf(operation: OperationInfo): Baseline['raw'] {
+  const requestBody = spec.paths?.[operation.path]?.[operation.method]?.requestBody;
+  if (!requestBody || operation.body) return undefined;
+  const content = resolve<{ content: Record<string, { example?: unknown }> }>(spec, requestBody).content;
+  const [contentType, media] = Object.entries(content)[0] ?? [];
+  return typeof media?.example === 'string' ? { text: media.example, contentType: contentType! } : undefined;
 }
 
 function baselineOf(operation: OperationInfo): Baseline {
@@ -213,6 +226,7 @@ function baselineOf(operation: OperationInfo): Baseline {
     query: values('query', false),
     headers: values('header', false),
     body: operation.body ? exampleOf(operation.body.schema) : undefined,
+    raw: rawExampleOf(operation),
   };
 }
 const baselines = new Map(operations.map((operation) => [operation, baselineOf(operation)]));
@@ -574,9 +588,10 @@ function requestFor(c: Case, credentials: Credentials): { method: string; path: 
   const origin = 'origin' in variation ? variation.origin : withKey ? SHOP_ORIGIN : null;
   if (origin) headers.origin = origin;
 
-  if (variation.raw) {
-    options.raw = variation.raw.text;
-    headers['content-type'] = variation.raw.contentType;
+  const raw = variation.raw ?? ('body' in variation ? undefined : baseline.raw);
+  if (raw) {
+    options.raw = raw.text;
+    headers['content-type'] = raw.contentType;
   } else {
     const body = 'body' in variation ? variation.body : baseline.body;
     if (body !== undefined) options.body = body;

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listOperations, loadPlatformSpec, resolve, type OperationInfo, type SchemaObject } from '../src/http/spec.js';
 import {
@@ -7,7 +7,9 @@ import {
   type PopulatedAgency,
   type PopulatedCustomRole,
 } from './support/fixtures.js';
-import { populateModule, type PopulatedModule } from './support/modules.js';
+import { bookingModule, populateBooking, type PopulatedBooking } from './support/booking.js';
+import { crmModule, populateCrm, type PopulatedCrm } from './support/crm.js';
+import { populateModule, publishFirstParty, type PopulatedModule } from './support/modules.js';
 import { startTestPlatform, type TestPlatform } from './support/platform.js';
 import { populateWebhook, type PopulatedWebhook } from './support/webhooks.js';
 
@@ -29,6 +31,10 @@ let bWebhook: PopulatedWebhook;
 let bOAuthClientId: string;
 /** A custom role of B's client, and a client user of B who has it. */
 let bRole: PopulatedCustomRole;
+/** The booking module on B's site: a person, a date override, a service and a booking. */
+let bBooking: PopulatedBooking;
+/** The CRM on B's site: a row in each of its tables. */
+let bCrm: PopulatedCrm;
 
 /** B's id for each path parameter and id-valued body field. */
 function victimId(name: string): string {
@@ -51,6 +57,28 @@ function victimId(name: string): string {
     deliveryId: bWebhook.deliveryId,
     oauthClientId: bOAuthClientId,
     roleId: bRole.roleId,
+    serviceId: bBooking.serviceId,
+    service_id: bBooking.serviceId,
+    staffId: bBooking.staffId,
+    staff_id: bBooking.staffId,
+    bookingId: bBooking.bookingId,
+    date: bBooking.date,
+    contactId: bCrm.contactId,
+    contact_id: bCrm.contactId,
+    from_contact_id: bCrm.contactId,
+    companyId: bCrm.companyId,
+    company_id: bCrm.companyId,
+    pipelineId: bCrm.pipelineId,
+    pipeline_id: bCrm.pipelineId,
+    stage_id: bCrm.stageId,
+    dealId: bCrm.dealId,
+    deal_id: bCrm.dealId,
+    before_deal_id: bCrm.dealId,
+    activityId: bCrm.activityId,
+    fieldId: bCrm.fieldId,
+    importId: bCrm.importId,
+    owner_id: b.userId,
+    assignee_id: b.userId,
   };
   const id = ids[name];
   if (!id) throw new Error(`No cross-tenant fixture for "${name}": add one of agency B's ids for it here.`);
@@ -60,7 +88,20 @@ function victimId(name: string): string {
 /** A minimal valid value for a schema, with every id field pointing at agency B. */
 function sample(schema: SchemaObject | undefined, name: string): unknown {
   const s = resolve<SchemaObject>(spec, schema ?? {});
-  if (s.allOf) return Object.assign({}, ...s.allOf.map((part) => sample(part as SchemaObject, name)));
+  if (s.allOf) {
+    // The parts' properties with the whole's own rules (`required`, `minProperties`), as one object schema.
+    const parts = s.allOf.map((part) => resolve<SchemaObject>(spec, part as SchemaObject));
+    const { allOf: _, ...whole } = s;
+    return sample(
+      {
+        ...whole,
+        type: 'object',
+        properties: Object.assign({}, ...parts.map((part) => part.properties)),
+        required: [...(s.required ?? []), ...parts.flatMap((part) => part.required ?? [])],
+      } as SchemaObject,
+      name,
+    );
+  }
   if (s.enum) return s.enum[0];
   const type = Array.isArray(s.type) ? s.type.find((t) => t !== 'null') : s.type;
   switch (type) {
@@ -85,7 +126,9 @@ function sample(schema: SchemaObject | undefined, name: string): unknown {
     default:
       if (s.format === 'uuid') return victimId(name);
       if (s.format === 'date-time') return new Date().toISOString();
-      if (s.format === 'email') return `${randomUUID()}@example.com`;
+      if (s.format === 'date') return name === 'date' ? victimId(name) : '2027-01-11';
+      // Not a UUID: a body with one is taken for a reference to B's resources.
+      if (s.format === 'email') return `${randomBytes(8).toString('hex')}@example.com`;
       if (name === 'origin') return 'https://cross-tenant.example';
       if (typeof s.examples?.[0] === 'string') return s.examples[0];
       return 'x'.repeat(Math.max(s.minLength ?? 1, 12));
@@ -118,10 +161,17 @@ async function callAsA(operation: OperationInfo) {
   const token = publicOnly ? undefined : signsOut ? await platform.signIn(a.email, a.password) : a.token;
   const params = publicOnly ? new URLSearchParams({ key: a.publishableKey }) : queryFor(operation);
   const query = params.size > 0 ? `?${params}` : '';
+  // A body that is not JSON (a CSV file) is its media type's example.
+  const content = resolve<{ content: Record<string, { example?: string }> } | undefined>(
+    spec,
+    spec.paths?.[operation.path]?.[operation.method]?.requestBody,
+  )?.content;
+  const [rawType, raw] = operation.body ? [] : (Object.entries(content ?? {})[0] ?? []);
   return platform.request(operation.method.toUpperCase(), pathFor(operation) + query, {
     token,
     body: operation.body ? sample(operation.body.schema, 'body') : undefined,
-    headers: publicOnly ? { origin: a.origin } : {},
+    raw: raw?.example,
+    headers: { ...(publicOnly ? { origin: a.origin } : {}), ...(raw?.example ? { 'content-type': rawType! } : {}) },
   });
 }
 
@@ -139,6 +189,10 @@ const bIds = () => [
   bOAuthClientId,
   bRole.roleId,
   bRole.userId,
+  bBooking.serviceId,
+  bBooking.staffId,
+  bBooking.bookingId,
+  ...Object.values(bCrm),
 ];
 
 beforeAll(async () => {
@@ -154,6 +208,11 @@ beforeAll(async () => {
   });
   bOAuthClientId = oauthClient.body.id;
   bRole = await populateCustomRole(platform, b, `${bModule.moduleId}.questions.read`);
+  await publishFirstParty(platform, [bookingModule(), crmModule()]);
+  await populateBooking(platform, a);
+  bBooking = await populateBooking(platform, b);
+  await populateCrm(platform, a);
+  bCrm = await populateCrm(platform, b);
 });
 
 /** The module catalog is one for every agency: reading B's published module is by design. */
@@ -213,6 +272,40 @@ describe('a user of agency A, against every operation with agency B’s ids', ()
     expect(record.body.question).toBe('bravo: what is this?');
     const role = await platform.request('GET', `/v1/clients/${b.clientId}/roles/${bRole.roleId}`, { token });
     expect(role.body.permissions).toEqual([`${bModule.moduleId}.questions.read`]);
+    const booking = await platform.request('GET', `/v1/sites/${b.siteId}/booking/bookings/${bBooking.bookingId}`, {
+      token,
+    });
+    expect(booking.body).toMatchObject({ status: 'confirmed', service_id: bBooking.serviceId });
+    const contact = await platform.request('GET', `/v1/sites/${b.siteId}/crm/contacts/${bCrm.contactId}`, { token });
+    expect(contact.body).toMatchObject({ first_name: 'Populated', emails: [`populated@${b.agencyId}.example`] });
+    const imports = await platform.request('GET', `/v1/sites/${b.siteId}/crm/imports`, { token });
+    expect(imports.body.data.map((item: { id: string }) => item.id)).toEqual([bCrm.importId]);
+    const override = await platform.request(
+      'GET',
+      `/v1/sites/${b.siteId}/booking/staff/${bBooking.staffId}/overrides`,
+      { token },
+    );
+    expect(override.body.data).toEqual([{ date: bBooking.date, hours: [{ start: '10:00', end: '12:00' }] }]);
+    const crm = `/v1/sites/${b.siteId}/crm`;
+    const deal = await platform.request('GET', `${crm}/deals/${bCrm.dealId}`, { token });
+    expect(deal.body).toMatchObject({
+      name: 'Populated deal',
+      stage_id: bCrm.stageId,
+      contact_id: bCrm.contactId,
+      company_id: bCrm.companyId,
+      custom: { source: 'fixture' },
+    });
+    const pipeline = await platform.request('GET', `${crm}/pipelines/${bCrm.pipelineId}`, { token });
+    expect(pipeline.body.stages.map((stage: { name: string }) => stage.name)).toEqual(['Lead', 'Won']);
+    for (const path of [
+      `/contacts/${bCrm.contactId}`,
+      `/companies/${bCrm.companyId}`,
+      `/custom-fields/${bCrm.fieldId}`,
+    ]) {
+      expect((await platform.request('GET', `${crm}${path}`, { token })).status, path).toBe(200);
+    }
+    const task = await platform.request('GET', `${crm}/activities/${bCrm.activityId}`, { token });
+    expect(task.body).toMatchObject({ subject: 'Call back', completed_at: null });
     const reviewer = await platform.request('GET', `/v1/users/${bRole.userId}`, { token });
     expect(reviewer.body.custom_role_ids).toEqual([bRole.roleId]);
     // B's publishable key still works from B's origin.

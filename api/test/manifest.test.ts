@@ -196,23 +196,33 @@ const cases: Case[] = [
       delete m.elements;
     },
     path: '/body/manifest/collections/questions/public',
-    message: /only widgets serve visitors, not an integration/,
+    message: /no element for visitors/,
   },
   {
-    rule: 'launchers are for widgets',
+    rule: 'launchers are for elements of visitors',
     change: (m) => {
       m.type = 'app';
       delete questions(m).public;
       element(m).launcher = { label: 'Help' };
     },
     path: '/body/manifest/elements/0/launcher',
-    message: /widgets only/,
+    message: /elements of visitors only/,
+  },
+  {
+    rule: 'a widget’s element for signed-in users has no launcher',
+    change: (m) => {
+      element(m).audience = 'users';
+      element(m).launcher = { label: 'Help' };
+      delete questions(m).public;
+    },
+    path: '/body/manifest/elements/0/launcher',
+    message: /elements of visitors only/,
   },
   {
     rule: 'an app has no public access',
     change: (m) => (m.type = 'app'),
     path: '/body/manifest/collections/questions/public',
-    message: /only widgets serve visitors, not an app/,
+    message: /no element for visitors/,
   },
   {
     rule: 'public conditions name properties',

@@ -141,6 +141,7 @@ describe('the server process', () => {
     ['HOOKS_ALLOW_LOCAL', 'yes'],
     ['SECRET_KEY', 'too short to encrypt with'],
     ['OUTBOX_RETENTION_DAYS', '0'],
+    ['MAIL_FROM', 'one@example.com, two@example.com'],
   ])('stops start-up with exit code 1 on a bad %s (%s)', async (variable, value) => {
     const dataDir = tempDir();
     const server = await spawnServer({ DATA_DIR: dataDir, DATABASE_URL: undefined, [variable]: value });

@@ -1,9 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { APP_ROLE } from '../src/db/migrations/sql.js';
 import { enterTenant, NO_TENANT, type Tenant } from '../src/db/tenant.js';
+import { bookingModule, populateBooking } from './support/booking.js';
+import { crmModule, populateCrm } from './support/crm.js';
 import { populateAgency, populateCustomRole, type PopulatedAgency } from './support/fixtures.js';
 import { populateSso, startIdentityProvider, type IdentityProvider } from './support/idp.js';
-import { populateModule, published } from './support/modules.js';
+import { populateModule, publishFirstParty, published } from './support/modules.js';
 import { startTestPlatform, type TestPlatform } from './support/platform.js';
 import { populateWebhook } from './support/webhooks.js';
 
@@ -48,6 +50,11 @@ beforeAll(async () => {
     });
     expect(install.status).toBe(201);
   }
+  // The booking module on both agencies' sites: a person with an override, a service, a booking and its emails.
+  await publishFirstParty(platform, [bookingModule(), crmModule()]);
+  for (const agency of [a, b]) await populateBooking(platform, agency);
+  // The CRM on both: a row in each of its tables.
+  for (const agency of [a, b]) await populateCrm(platform, agency);
   idp = await startIdentityProvider({ clients: [] });
   await populateSso(platform, a, idp);
   await populateSso(platform, b, idp);
@@ -55,8 +62,11 @@ beforeAll(async () => {
 
 /** The module registry is one catalog for all agencies: readable without a tenant, by design. */
 const CATALOG = ['bundle_files', 'module_namespaces', 'module_tags', 'module_versions', 'modules'];
-/** The authorization server's store and keys: the server's alone, out of requests' reach in any tenant. */
-const SERVER_ONLY = ['oauth_keys', 'oauth_store'];
+/**
+ * The authorization server's store and keys, and the modules' inbox (its worker's): the server's alone, out of
+ * requests' reach in any tenant.
+ */
+const SERVER_ONLY = ['module_inbox', 'oauth_keys', 'oauth_store'];
 afterAll(async () => {
   await idp?.close();
   await platform?.close();
@@ -125,7 +135,7 @@ describe('row-level security', () => {
     }
   });
 
-  it("keeps the authorization server's tables from requests altogether", async () => {
+  it("keeps the server's own tables from requests altogether", async () => {
     for (const table of SERVER_ONLY) {
       const asA = { agencyId: a.agencyId, clientId: null };
       await expect(

@@ -1,6 +1,8 @@
 import axe from 'axe-core';
-import { waitUntil } from '@open-wc/testing';
-import { expect } from 'vitest';
+import { fixture, waitUntil } from '@open-wc/testing';
+import { html, type TemplateResult } from 'lit';
+import { expect, it, vi } from 'vitest';
+import type { Story } from '../src/shared/stories.js';
 import type { components } from '@dramac/sdk';
 
 type CollectionItem = components['schemas']['CollectionItem'];
@@ -62,4 +64,29 @@ export async function expectAccessible(element: Element): Promise<void> {
     (violation) => `${violation.id}: ${violation.nodes.map((node) => node.html).join(' | ')}`,
   );
   expect(found).toEqual([]);
+}
+
+/**
+ * A test per story of a stories module: rendered (and played), it shows the part `shows` names for it, and
+ * passes the accessibility check. `shows` must name every story, so a new story without one fails to compile.
+ */
+export function itRendersEveryStory<
+  Args,
+  Module extends { default: { render(args: Args): TemplateResult; args: Args } },
+>(tag: string, stories: Module, shows: Record<Exclude<keyof Module, 'default'>, string>): void {
+  const { default: meta, ...named } = stories;
+  for (const [exportName, story] of Object.entries(named) as [
+    Exclude<keyof Module, 'default'> & string,
+    Story<Args>,
+  ][]) {
+    it(`renders the ${story.name ?? exportName} story`, async () => {
+      // Lit's dev-mode notices, not the element's.
+      vi.spyOn(console, 'warn').mockImplementation(() => {});
+      const canvas = await fixture<HTMLDivElement>(html`<div>${meta.render({ ...meta.args, ...story.args })}</div>`);
+      const element = canvas.querySelector(tag)!;
+      await story.play?.({ canvasElement: canvas });
+      await untilPart(element, shows[exportName]);
+      await expectAccessible(element);
+    });
+  }
 }

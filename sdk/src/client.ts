@@ -6,7 +6,10 @@ export type { components, operations, paths } from '@dramac/openapi/types';
 export interface DramacClientOptions {
   /** Where the Dramac API is, e.g. `https://api.dramac.example`. */
   baseUrl: string;
-  /** A session token (`ses_…`) or secret key (`sk_…`), for servers and signed-in users. */
+  /**
+   * A bearer credential, sent as `Authorization: Bearer …`: a session token (`ses_…`) or an OAuth access token
+   * for a signed-in user (app elements on the platform's own pages), or a secret key (`sk_…`) for servers.
+   */
   token?: string;
   /** A site's publishable key (`pk_…`), for browsers on the site's allowed origins. */
   publishableKey?: string;
@@ -23,13 +26,24 @@ export type DramacClient = Client<paths>;
 export function createDramacClient(options: DramacClientOptions): DramacClient {
   const client = createClient<paths>({ baseUrl: options.baseUrl, fetch: options.fetch });
   client.use({
-    onRequest({ request }) {
+    async onRequest({ request }) {
       if (options.token) request.headers.set('Authorization', `Bearer ${options.token}`);
       if (!options.publishableKey) return request;
       // Publishable keys travel in the query string, where a CORS preflight can see them.
       const url = new URL(request.url);
       url.searchParams.set('key', options.publishableKey);
-      return new Request(url, request);
+      // The body is copied as bytes: a request made from another carries it as a stream, which browsers send
+      // only over HTTP/2 (Chromium fails an HTTP/1.1 POST so: ERR_ALPN_NEGOTIATION_FAILED).
+      const bodyless = request.method === 'GET' || request.method === 'HEAD';
+      return new Request(url, {
+        method: request.method,
+        headers: request.headers,
+        body: bodyless ? undefined : await request.arrayBuffer(),
+        signal: request.signal,
+        credentials: request.credentials,
+        cache: request.cache,
+        redirect: request.redirect,
+      });
     },
   });
   return client;

@@ -21,6 +21,8 @@ describe('importing in Node (SSR)', () => {
     const sdk = await import('@dramac/sdk');
     const components = await import('@dramac/components');
     await import('@dramac/components/collection-list');
+    await import('@dramac/components/crm/pipeline');
+    await import('@dramac/components/crm/contact');
     await import('@dramac/components/provider');
     await import('@dramac/components/shared');
     const react = await import('@dramac/components/react');
@@ -37,7 +39,11 @@ describe('importing in Node (SSR)', () => {
 
   it('registers the elements in Lit’s server registry, so an SSR renderer finds them', async () => {
     await import('@dramac/components/collection-list');
+    await import('@dramac/components/crm/pipeline');
+    await import('@dramac/components/crm/contact');
     expect(customElements.get('dm-collection-list')).toBeDefined();
     expect(customElements.get('dm-provider')).toBeDefined();
+    expect(customElements.get('dm-crm-pipeline')).toBeDefined();
+    expect(customElements.get('dm-crm-contact')).toBeDefined();
   });
 });

@@ -1,4 +1,6 @@
 import knexFactory, { type Knex } from 'knex';
+import { PGlite } from '@electric-sql/pglite';
+import { btree_gist } from '@electric-sql/pglite/contrib/btree_gist';
 import ClientPgLite from 'knex-pglite';
 import pg from 'pg';
 import { lockDataDir } from './lock.js';
@@ -31,7 +33,9 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
   if (options.databaseUrl) {
     const knex = knexFactory({
       client: PipelinedPgClient as unknown as typeof Knex.Client,
-      connection: options.databaseUrl,
+      // No JIT: requests are short, and compiling a query whose cost the planner overrates (a search under
+      // row-level security) took ~500 ms on this machine, far longer than running it.
+      connection: { connectionString: options.databaseUrl, options: '-c jit=off' },
       pool: { min: 0, max: 10 },
       acquireConnectionTimeout: ACQUIRE_TIMEOUT_MS,
     });
@@ -39,9 +43,15 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
   }
   const unlock = options.dataDir ? lockDataDir(options.dataDir) : () => {};
   try {
+    const pglite = new PGlite({ dataDir: options.dataDir ?? undefined, extensions: { btree_gist } });
+    // Starting the WASM engine takes seconds on a busy machine: not something the pool's acquire timeout
+    // (meant for a connection held by a forgotten transaction) should cut short.
+    await pglite.waitReady;
     const knex = knexFactory({
       client: ClientPgLite as unknown as typeof Knex.Client,
-      connection: options.dataDir ? { filename: options.dataDir } : {},
+      // btree_gist: the booking module's exclusion constraint compares staff ids inside a GiST index.
+      // (A function: knex copies a plain connection object, and the copy would lose the instance.)
+      connection: (() => ({ pglite })) as never,
       acquireConnectionTimeout: ACQUIRE_TIMEOUT_MS,
     });
     return {

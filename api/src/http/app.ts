@@ -24,7 +24,7 @@ import { listOperations, type OpenApiDocument } from './spec.js';
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
 const MAY_NEED_REDACTING = /%|key|code|token|secret|pk_|sk_|ses_|ocs_/i;
 /** Query parameters that carry credentials (publishable keys, OAuth codes and secrets). */
-const SECRET_PARAMETERS = ['key', 'code', 'user_code', 'refresh_token', 'client_secret', 'code_verifier'];
+const SECRET_PARAMETERS = ['key', 'token', 'code', 'user_code', 'refresh_token', 'client_secret', 'code_verifier'];
 
 /** A request URL fit for logs: the `key` parameter, and anything that looks like a credential, redacted. */
 function loggedUrl(url: string): string {

@@ -1,3 +1,5 @@
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import type { Request, RequestHandler, Response } from 'express';
 import type { OpenApiRequest } from 'express-openapi-validator/dist/framework/types.js';
 import type { Knex } from 'knex';
@@ -9,6 +11,7 @@ import {
   ANONYMOUS,
   type Context,
   type Handlers,
+  type InTenant,
   type OperationId,
   type PrepareInput,
   type Principal,
@@ -23,6 +26,7 @@ interface Outcome {
   body?: unknown;
   headers?: Record<string, string>;
   file?: { type: string; content: Buffer };
+  stream?: { type: string; pieces: (inTenant: InTenant) => AsyncIterable<string> };
   replayed?: boolean;
 }
 
@@ -119,6 +123,14 @@ export function dispatcher(options: {
         return { principal, replay };
       }));
     const caller = early ? early.principal : ANONYMOUS;
+    /** Short transactions in a tenant, for work too long for the request's one (see InTenant). */
+    const inTenantOf =
+      (tenant: Tenant): InTenant =>
+      (work) =>
+        options.knex.transaction(async (tx) => {
+          await enterTenant(tx, tenant);
+          return work(tx);
+        });
     const prepared =
       prepare && !early?.replay
         ? await prepare({
@@ -127,6 +139,7 @@ export function dispatcher(options: {
             principal: caller,
             allowLocalHooks: options.allowLocalHooks,
             knex: options.knex,
+            inTenant: inTenantOf({ agencyId: caller.agencyId, clientId: caller.clientId }),
             request: req,
             limits: options.limits,
             secretKey: options.secretKey,
@@ -134,13 +147,14 @@ export function dispatcher(options: {
         : undefined;
 
     const effects: (() => void)[] = [];
+    let tenant: Tenant = NO_TENANT;
     const outcome = await options.knex.transaction(async (tx): Promise<Outcome> => {
       let principal: Principal = ANONYMOUS;
       if (operation.security.length > 0) principal = await admit(tx);
       else await enterTenant(tx, NO_TENANT);
       // From here on the origin is known to be allowed: errors may be read by the page too.
       if (origin && principal.kind === 'publishable') res.locals.allowedOrigin = origin;
-      const tenant: Tenant = { agencyId: principal.agencyId, clientId: principal.clientId };
+      tenant = { agencyId: principal.agencyId, clientId: principal.clientId };
 
       const claim = idempotencyKey
         ? await claimKey(tx, principal, idempotencyKey, { method: req.method, path: req.path, body: req.body })
@@ -166,6 +180,7 @@ export function dispatcher(options: {
         publicUrl: options.platformOrigin,
         frameUrl: options.frameOrigin,
         allowLocalHooks: options.allowLocalHooks,
+        secretKey: options.secretKey,
         afterCommit: (effect) => effects.push(effect),
       };
       const reply: Outcome = await handler(context as never);
@@ -187,7 +202,20 @@ export function dispatcher(options: {
     if (res.locals.allowedOrigin) allowOrigin(res, origin!);
     if (outcome.replayed) res.set('Idempotent-Replayed', 'true');
     if (outcome.headers) res.set(outcome.headers);
-    if (outcome.file) res.status(outcome.status).type(outcome.file.type).send(outcome.file.content);
+    if (outcome.stream) {
+      const pieces = outcome.stream.pieces(inTenantOf(tenant))[Symbol.asyncIterator]();
+      // A failure before the first piece is an ordinary error response; past it the status is sent, and a
+      // failure can only end the response early (and is logged).
+      const first = await pieces.next();
+      res.status(outcome.status).type(outcome.stream.type);
+      const all = async function* () {
+        for (let piece = first; !piece.done; piece = await pieces.next()) yield piece.value;
+      };
+      await pipeline(Readable.from(all()), res).catch((error: unknown) => {
+        req.log.error({ err: error }, 'a streamed response failed');
+        res.destroy();
+      });
+    } else if (outcome.file) res.status(outcome.status).type(outcome.file.type).send(outcome.file.content);
     else if (outcome.body === undefined || outcome.body === null) res.status(outcome.status).end();
     else res.status(outcome.status).json(outcome.body);
   };

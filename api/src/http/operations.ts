@@ -24,10 +24,22 @@ type SuccessStatus<O extends OperationId> = Extract<
   keyof operations[O]['responses'],
   200 | 201 | 202 | 204 | 302 | 304
 >;
-/** What a handler may add to any reply: headers (caching), or a file instead of a JSON body. */
+/**
+ * Runs `work` in a short transaction of its own in the caller's tenant (and commits it): for work too long for
+ * the request's one transaction, done in pieces — a large download, an import.
+ */
+export type InTenant = <T>(work: (tx: Knex.Transaction) => Promise<T>) => Promise<T>;
+
+/** What a handler may add to any reply: headers (caching), or a file or a stream instead of a JSON body. */
 interface ReplyExtras {
   headers?: Record<string, string>;
   file?: { type: string; content: Buffer };
+  /**
+   * A body sent piece by piece once the request's transaction has committed: each piece may read in a
+   * transaction of its own (`inTenant`), so that no transaction stays open for the whole download. An error
+   * after the first piece can only cut the response short.
+   */
+  stream?: { type: string; pieces: (inTenant: InTenant) => AsyncIterable<string> };
 }
 export type Reply<O extends OperationId> = {
   [S in SuccessStatus<O>]: S extends 302
@@ -85,6 +97,8 @@ export interface Context<O extends OperationId> {
   frameUrl: string | null;
   /** See Config.allowLocalHooks. */
   allowLocalHooks: boolean;
+  /** See Config.secretKey (signs visitors' booking links, among others). */
+  secretKey: string;
   /** Runs `effect` once the transaction has committed (never if it rolls back); its failure is only logged. */
   afterCommit(effect: () => void): void;
 }
@@ -97,6 +111,8 @@ export interface PrepareInput<O extends OperationId> {
   /** See Config.allowLocalHooks. */
   allowLocalHooks: boolean;
   knex: Knex;
+  /** Short transactions of their own in the caller's tenant, for work done in pieces (an import's batches). */
+  inTenant: InTenant;
   request: Request;
   limits: RateLimits;
   /** See Config.secretKey. */

@@ -48,6 +48,7 @@ export function requestOrigin(req: Request, platformOrigin: string): string | nu
 /** Lets the browser read the response: only ever for an origin the site allows. */
 export function allowOrigin(res: Response, origin: string): void {
   res.set('Access-Control-Allow-Origin', origin);
-  res.set('Access-Control-Expose-Headers', 'X-Request-Id, Idempotent-Replayed, ETag');
+  // Retry-After: a widget told to wait (429) says for how long.
+  res.set('Access-Control-Expose-Headers', 'X-Request-Id, Idempotent-Replayed, ETag, Retry-After');
   res.append('Vary', 'Origin');
 }

@@ -4,8 +4,9 @@ import { StartupError } from '../db/startup-error.js';
 import { Problem } from './problem.js';
 
 /**
- * The allowances that guard what anyone may call without a credential: password guessing, and the CPU
- * that each password hash costs.
+ * The allowances that guard what anyone may call without a credential (or with a publishable key, which
+ * anyone may read from a page): password guessing, the CPU that each password hash costs, bookings and
+ * contact-form submissions.
  */
 const LIMITS = {
   /** Sign-in attempts per client address. */
@@ -14,9 +15,20 @@ const LIMITS = {
   signInFailures: { points: 10, duration: 15 * 60 },
   /** Agencies signed up per client address. */
   signUp: { points: 20, duration: 60 * 60 },
+  /** Bookings a site's visitors make per client address and site (a slot list is no place for a script). */
+  bookings: { points: 60, duration: 60 },
+  /** Bookings per email address and site: confirmations and reminders are not to be sent to anyone at will. */
+  bookingsPerEmail: { points: 10, duration: 60 * 60 },
+  /** Contact-form submissions per client address and site: a person sends a form once or twice. */
+  formSubmissions: { points: 10, duration: 10 * 60 },
+  /** Contact-form submissions per site from everyone: a flood from many addresses must not fill a CRM. */
+  formSubmissionsPerSite: { points: 600, duration: 10 * 60 },
 } as const;
 
 export type LimitName = keyof typeof LIMITS;
+
+/** Other allowances than the defaults (tests, benches): `points` per `duration` seconds. */
+export type LimitOverrides = Partial<Record<LimitName, { points: number; duration: number }>>;
 
 export interface RateLimits {
   /** Uses one attempt; throws `429 rate_limited` once `key` has used its allowance up. */
@@ -43,7 +55,12 @@ function rateLimited(msBeforeNext: number): Problem {
  * Should Redis fail mid-flight, each process falls back to counting on its own rather than refusing
  * everyone. `namespace` keeps several platforms on one Redis apart.
  */
-export async function createRateLimits(redisUrl: string | null, namespace = 'dramac'): Promise<RateLimits> {
+export async function createRateLimits(
+  redisUrl: string | null,
+  namespace = 'dramac',
+  overrides: LimitOverrides = {},
+): Promise<RateLimits> {
+  const limits: Record<LimitName, { points: number; duration: number }> = { ...LIMITS, ...overrides };
   let redis: Redis | null = null;
   if (redisUrl) {
     redis = new Redis(redisUrl, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 1 });
@@ -56,7 +73,7 @@ export async function createRateLimits(redisUrl: string | null, namespace = 'dra
     }
   }
   const limiters = Object.fromEntries(
-    Object.entries(LIMITS).map(([name, limit]) => {
+    Object.entries(limits).map(([name, limit]) => {
       const keyPrefix = `${namespace}:rl:${name}`;
       const memory = new RateLimiterMemory({ ...limit, keyPrefix });
       const limiter: RateLimiterAbstract = redis
@@ -77,7 +94,7 @@ export async function createRateLimits(redisUrl: string | null, namespace = 'dra
     },
     async check(limit, key) {
       const used = await limiters[limit].get(key);
-      if (used && used.consumedPoints >= LIMITS[limit].points) throw rateLimited(used.msBeforeNext);
+      if (used && used.consumedPoints >= limits[limit].points) throw rateLimited(used.msBeforeNext);
     },
     async penalise(limit, key) {
       await limiters[limit].penalty(key);

@@ -5,7 +5,7 @@ import type { Context, Handlers, Schemas } from '../http/operations.js';
 import { UUID } from '../http/pagination.js';
 import { badRequest, forbidden, notFound, Problem } from '../http/problem.js';
 import { recordValidator } from './json-schema.js';
-import { RESERVED_FIELDS, type Manifest } from './manifest.js';
+import { RESERVED_FIELDS, servesVisitors, type Manifest } from './manifest.js';
 import { collectionTable, searchText, tableExists, type CollectionDefinition } from './storage.js';
 import { collectionEventType, emitSiteEvent, recordPayload } from '../webhooks/outbox.js';
 
@@ -66,7 +66,7 @@ async function resolve(
   // Visitors never reach `manage` (the spec takes no publishable key for updates and deletes).
   if (visitor) {
     const fields = access === 'create' ? definition.public?.create : definition.public?.read;
-    if (manifest.type !== 'widget' || !fields?.length) {
+    if (!servesVisitors(manifest) || !fields?.length) {
       throw forbidden('not_public', `${params.moduleId} does not let visitors ${access} ${params.collection}.`);
     }
   }

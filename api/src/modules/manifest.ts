@@ -55,6 +55,27 @@ export const RESERVED_FIELDS = ['id', 'site_id', 'created_at', 'updated_at'];
 export const isFirstParty = (moduleId: string) => !moduleId.includes('.');
 const THING_VERB = /^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$/;
 
+type ModuleElement = Schemas['ModuleElement'];
+
+/** Who an element is for: its `audience`, else visitors in a widget module and signed-in users in any other. */
+export function audienceOf(manifest: Pick<Manifest, 'type'>, element: ModuleElement): 'visitors' | 'users' {
+  return element.audience ?? (manifest.type === 'widget' ? 'visitors' : 'users');
+}
+
+/**
+ * The elements a site's pages show (the loader's and the iframe embed's): those for visitors, of widget and
+ * app modules (an app may offer visitors something, as the CRM's lead form). Integrations and system modules
+ * render nothing on a site's pages.
+ */
+export function visitorElements(manifest: Pick<Manifest, 'type' | 'elements'>): ModuleElement[] {
+  if (manifest.type !== 'widget' && manifest.type !== 'app') return [];
+  return (manifest.elements ?? []).filter((element) => audienceOf(manifest, element) === 'visitors');
+}
+
+/** Whether a module serves a site's visitors (a widget, or an app with an element for them): public data is theirs. */
+export const servesVisitors = (manifest: Pick<Manifest, 'type' | 'elements'>) =>
+  manifest.type === 'widget' || visitorElements(manifest).length > 0;
+
 const at = (...tokens: (string | number)[]) => ['/body', ...tokens.map(pointerToken)].join('/');
 const field = (...tokens: (string | number)[]) => at('manifest', ...tokens);
 
@@ -107,8 +128,8 @@ export function checkManifest(
       report(field('elements', index, 'entry'), `names \`${element.entry}\`, which is not in the bundle`);
     }
     if (element.settings) checkSettings(element.settings, field('elements', index, 'settings'), report);
-    if (element.launcher && manifest.type !== 'widget') {
-      report(field('elements', index, 'launcher'), 'is for widgets only: it shows for visitors');
+    if (element.launcher && !visitorElements(manifest).includes(element)) {
+      report(field('elements', index, 'launcher'), 'is for elements of visitors only: it shows on the site’s pages');
     }
   });
 
@@ -175,10 +196,10 @@ export function checkManifest(
       }
     }
     const access = collection.public ?? {};
-    if (manifest.type !== 'widget' && (access.read?.length || access.create?.length)) {
+    if (!servesVisitors(manifest) && (access.read?.length || access.create?.length)) {
       report(
         field('collections', name, 'public'),
-        `must be empty: only widgets serve visitors, not ${/^[ai]/.test(manifest.type) ? 'an' : 'a'} ${manifest.type}`,
+        'must be empty: the module has no element for visitors (widgets’ elements are; an app’s may say `audience: visitors`)',
       );
     }
   }

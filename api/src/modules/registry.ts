@@ -221,8 +221,9 @@ export const registryHandlers: Pick<
             `${moduleId}@${manifest.version} is published already; versions are immutable.`,
           );
         }
-      } else {
-        // Whatever else made a schema of this name (nothing of ours would), it is not this module's.
+      } else if (!manifest.database?.migrations) {
+        // Whatever else made a schema of this name (nothing of ours would), it is not this module's. A
+        // first-party module's schema comes from the server's migrations its manifest names.
         const schema = await tx.raw(`SELECT 1 FROM pg_namespace WHERE nspname = ?`, [schemaOf(moduleId)]);
         if ((schema as { rows: unknown[] }).rows.length > 0) {
           throw conflict('schema_taken', `The database schema ${schemaOf(moduleId)} exists already.`);

@@ -5,14 +5,17 @@ import { notModified } from '../http/etag.js';
 import { notFound } from '../http/problem.js';
 import { findSite } from '../platform/sites.js';
 import { bundleUrl, type StoredFile } from './registry.js';
-import type { Manifest } from './manifest.js';
+import { visitorElements, type Manifest } from './manifest.js';
 
 type SiteConfig = Schemas['SiteConfig'];
 
 /**
- * What the loader needs for a site: the site, its theme and each active widget install with its pinned
- * version, bundle URLs with integrity hashes and settings (other modules do not render for visitors, and
- * their settings are not the public's to read). Read in the site's tenant.
+ * What the loader needs for a site: the site, its theme and each active install that shows something on the
+ * site's pages — its elements for visitors (every element of a widget, an app's that say so) with its pinned
+ * version, bundle URLs with integrity hashes, and those elements' settings. Nothing else is the public's to
+ * read: not an app's screens for signed-in users nor their settings, nor an integration, nor the settings a
+ * schema marks `writeOnly` (what only the server uses, such as the tags a form gives contacts). Read in the
+ * site's tenant.
  */
 export async function siteConfiguration(tx: Knex.Transaction, siteId: string, publicUrl: string): Promise<SiteConfig> {
   const site = await tx('sites').where({ id: siteId }).first('id', 'name');
@@ -21,7 +24,7 @@ export async function siteConfiguration(tx: Knex.Transaction, siteId: string, pu
   const installs = (await tx('installs as i')
     .join('module_versions as v', { 'v.module_id': 'i.module_id', 'v.version': 'i.version' })
     .where({ 'i.site_id': site.id, 'i.status': 'active' })
-    .whereRaw(`v.manifest ->> 'type' = 'widget'`)
+    .whereRaw(`v.manifest ->> 'type' IN ('widget', 'app')`)
     .orderBy('i.id')
     .select('i.module_id', 'i.version', 'i.settings', 'v.manifest', 'v.files')) as {
     module_id: string;
@@ -30,14 +33,20 @@ export async function siteConfiguration(tx: Knex.Transaction, siteId: string, pu
     manifest: Manifest;
     files: StoredFile[];
   }[];
-  return {
-    site,
-    theme: theme?.theme ?? { tokens: {} },
-    modules: installs.map((install) => ({
+  const modules: SiteConfig['modules'] = [];
+  for (const install of installs) {
+    const elements = visitorElements(install.manifest);
+    if (elements.length === 0) continue;
+    const settings: Schemas['InstallSettings'] = {};
+    for (const element of elements) {
+      const given = install.settings[element.tag];
+      if (given !== undefined) settings[element.tag] = publicSettings(given, element.settings) as typeof given;
+    }
+    modules.push({
       id: install.module_id,
       version: install.version,
       type: install.manifest.type,
-      elements: (install.manifest.elements ?? []).map((element) => {
+      elements: elements.map((element) => {
         const file = install.files.find((candidate) => candidate.path === element.entry)!;
         return {
           tag: element.tag,
@@ -46,9 +55,18 @@ export async function siteConfiguration(tx: Knex.Transaction, siteId: string, pu
           ...(element.launcher ? { launcher: element.launcher } : {}),
         };
       }),
-      settings: install.settings,
-    })),
-  };
+      settings,
+    });
+  }
+  return { site, theme: theme?.theme ?? { tokens: {} }, modules };
+}
+
+/** An element's settings without the top-level ones its schema marks `writeOnly` (the server's alone). */
+function publicSettings(settings: Record<string, unknown>, schema: Record<string, unknown> | undefined) {
+  const properties = (schema?.properties ?? {}) as Record<string, { writeOnly?: unknown } | undefined>;
+  const hidden = Object.keys(properties).filter((name) => properties[name]?.writeOnly === true);
+  if (hidden.length === 0) return settings;
+  return Object.fromEntries(Object.entries(settings).filter(([name]) => !hidden.includes(name)));
 }
 
 /** An entity tag naming exactly this content. */

@@ -15,6 +15,10 @@ import { registryHandlers } from '../modules/registry.js';
 import { siteConfigHandlers } from '../modules/site-config.js';
 import { embedHandlers } from '../modules/embed.js';
 import { webhookHandlers } from '../webhooks/api.js';
+import { bookingHandlers } from '../modules/booking/handlers.js';
+import { crmHandlers } from '../modules/crm/handlers.js';
+import { crmFormHandlers } from '../modules/crm/form.js';
+import { crmHygieneHandlers } from '../modules/crm/hygiene.js';
 
 /** Every operation of the platform spec but the health checks, by operationId. */
 export const handlers: Omit<Handlers, 'getHealth' | 'getReadiness'> = {
@@ -34,4 +38,8 @@ export const handlers: Omit<Handlers, 'getHealth' | 'getReadiness'> = {
   ...embedHandlers,
   ...webhookHandlers,
   ...ssoHandlers,
+  ...bookingHandlers,
+  ...crmHandlers,
+  ...crmFormHandlers,
+  ...crmHygieneHandlers,
 };

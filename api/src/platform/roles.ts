@@ -20,6 +20,12 @@ export const ALL_SCOPES: readonly Scope[] = [
   'collections:write',
   'webhooks:read',
   'webhooks:write',
+  'booking:read',
+  'booking:write',
+  'booking:manage',
+  'crm:read',
+  'crm:write',
+  'crm:admin',
 ];
 
 /** What everyone who works on sites may do with modules: browse the catalog, install, manage the data. */
@@ -29,6 +35,12 @@ const MODULE_WORK: readonly Scope[] = [
   'installs:write',
   'collections:read',
   'collections:write',
+  'booking:read',
+  'booking:write',
+  'booking:manage',
+  'crm:read',
+  'crm:write',
+  'crm:admin',
 ];
 
 /** What each role may do. Operations name the scopes they need in the spec; this is the only other half. */
@@ -65,6 +77,14 @@ export const ROLE_SCOPES: Record<Role, readonly Scope[]> = {
     'modules:read',
     'installs:read',
     'collections:read',
+    // Front-desk work: seeing the calendar, booking, cancelling and moving for visitors — not the services,
+    // people and schedules (booking:write), nor where their emails go.
+    'booking:read',
+    'booking:manage',
+    // Day-to-day sales work: contacts, companies, deals and activities — not pipelines, custom fields,
+    // imports, merges or erasure (crm:admin).
+    'crm:read',
+    'crm:write',
   ],
 };
 

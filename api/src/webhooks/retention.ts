@@ -3,8 +3,8 @@ import type { Knex } from 'knex';
 const BATCH = 1_000;
 
 /**
- * Deletes the events the outbox no longer needs: created before `before`, fanned out, and with no delivery
- * still pending nor attempted since `before`. Their delivery log goes with them (ON DELETE CASCADE). One
+ * Deletes the events the outbox no longer needs: created before `before`, fanned out, with no delivery still
+ * pending nor attempted since `before`, and no module still to handle them. Their delivery log goes with them (ON DELETE CASCADE). One
  * short transaction per batch, so a large backlog never holds many locks (nor the embedded database's one
  * connection) for long. Returns how many events went.
  */
@@ -17,6 +17,7 @@ export async function sweepOutbox(knex: Knex, before: Date, batchSize = BATCH): 
           WHERE o.created_at < ? AND o.fanned_out_at IS NOT NULL
             AND NOT EXISTS (SELECT 1 FROM webhook_deliveries d
                              WHERE d.event_id = o.id AND (d.status = 'pending' OR d.last_attempt_at >= ?))
+            AND NOT EXISTS (SELECT 1 FROM module_inbox m WHERE m.event_id = o.id AND m.status = 'pending')
           ORDER BY o.created_at
           LIMIT ?
           FOR UPDATE OF o SKIP LOCKED`,

@@ -3,6 +3,8 @@ import type { Logger } from 'pino';
 import { request } from 'undici';
 import { v7 as uuidv7 } from 'uuid';
 import { internetOnly, urlRefusal } from '../modules/hooks.js';
+import { queueForModules, type InboxConsumer } from '../modules/inbox.js';
+import { startPolling } from '../platform/polling.js';
 import { emitEvent, onOutboxCommit } from './outbox.js';
 import { sweepOutbox } from './retention.js';
 import { signatureHeader } from './signing.js';
@@ -57,6 +59,10 @@ export interface WorkerOptions {
   retentionMs: number;
   /** How often the retention sweep runs. */
   sweepMs: number;
+  /** First-party modules that receive events through the module inbox (queued at fan-out). */
+  consumers: readonly InboxConsumer[];
+  /** Called after a fan-out queued events for modules. */
+  onQueuedForModules: () => void;
 }
 
 export const DEFAULT_WORKER_OPTIONS = {
@@ -70,6 +76,8 @@ export const DEFAULT_WORKER_OPTIONS = {
   jitter: 0.2,
   retentionMs: 30 * DAY,
   sweepMs: HOUR,
+  consumers: [],
+  onQueuedForModules: () => {},
 };
 
 interface Claimed {
@@ -131,17 +139,12 @@ export function startWebhookWorker(
   /** Long enough for `attempts` attempts sent one after another, and their records. */
   const leaseFor = (from: Date, attempts: number) =>
     new Date(from.getTime() + (attempts + 1) * options.timeoutMs + 5 * SECOND);
-  let stopped = false;
-  let wake: (() => void) | null = null;
-  let pending = false;
   const inFlight = new Set<Promise<void>>();
   /** Endpoints with attempts in flight in this process: not claimed again until those are recorded. */
   const busy = new Set<string>();
 
-  const nudge = () => {
-    pending = true;
-    wake?.();
-  };
+  const polling = startPolling({ round, pollMs: options.pollMs, logger, name: 'webhook worker' });
+  const nudge = polling.nudge;
   const unsubscribe = onOutboxCommit(nudge);
 
   // Every process sweeps; concurrent sweeps skip each other's locked rows. One sweep at a time per process.
@@ -187,6 +190,7 @@ export function startWebhookWorker(
           .onConflict(['endpoint_id', 'event_id'])
           .ignore();
       }
+      await queueForModules(tx, ids, options.consumers, options.now());
       await tx('outbox').whereIn('id', ids).update({ fanned_out_at: options.now() });
       return events.length;
     });
@@ -417,6 +421,7 @@ export function startWebhookWorker(
   /** One round: fan out, claim what is due, start sending. Whether there may be more to do at once. */
   async function round(): Promise<boolean> {
     const fanned = await fanOut();
+    if (fanned > 0 && options.consumers.length > 0) options.onQueuedForModules();
     const room = options.concurrency - busy.size;
     if (room <= 0) return fanned > 0;
     const claimed = await claim(room);
@@ -431,38 +436,12 @@ export function startWebhookWorker(
     return fanned > 0 || claimed.length > 0;
   }
 
-  const loop = (async () => {
-    while (!stopped) {
-      pending = false;
-      let more = false;
-      try {
-        more = await round();
-      } catch (error) {
-        if (stopped) break;
-        logger.error({ err: error }, 'webhook worker round failed');
-      }
-      if (stopped) break;
-      if (more || pending) continue;
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, options.pollMs);
-        timer.unref();
-        wake = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-      wake = null;
-    }
-  })();
-
   return {
     nudge,
     async stop() {
-      stopped = true;
       unsubscribe();
       clearInterval(sweepTimer);
-      wake?.();
-      await loop;
+      await polling.stop();
       await Promise.allSettled([...inFlight, sweeping]);
     },
   };

@@ -1,4 +1,6 @@
 import { buildFaqModule, type ModulePublishBody } from '../../../examples/faq-module/build.js';
+import { appointOperator } from '../../src/platform/operator.js';
+import { populateAgency, type PopulatedAgency } from './fixtures.js';
 import type { Reply, TestPlatform } from './platform.js';
 
 let built: Promise<{ v1: ModulePublishBody; v2: ModulePublishBody }> | undefined;
@@ -118,5 +120,55 @@ export async function populateModule(
     file: new URL(version.files[0].url).pathname.split('/').pop()!,
     collection: 'questions',
     itemId: item.body.id,
+  };
+}
+
+/** Publishes first-party modules as the platform operator (once per platform). */
+export async function publishFirstParty(platform: TestPlatform, modules: Promise<ModulePublishBody>[]): Promise<void> {
+  const operator = await populateAgency(platform, 'Operator');
+  await appointOperator(platform.db.knex, operator.agencyId);
+  for (const body of modules) await published(platform, operator.token, await body);
+}
+
+/** POSTs, failing the test unless it is created; the new thing. */
+export async function created(platform: TestPlatform, token: string, path: string, body: unknown) {
+  const reply = await platform.request('POST', path, { token, body });
+  if (reply.status !== 201) throw new Error(`POST ${path}: ${reply.status} ${reply.text}`);
+  return reply.body;
+}
+
+export interface ModuleSite extends PopulatedAgency {
+  /** Calls the API as the agency's owner. */
+  call(method: string, path: string, body?: unknown): Promise<Reply>;
+  /** Calls as a visitor of the site (publishable key, allowed origin). */
+  visit(method: string, path: string, body?: unknown): Promise<Reply>;
+}
+
+/**
+ * A site with a module installed, its own allowed origin and publishable key: of a new agency, or of
+ * `owner`'s (sign-ups are rate-limited per address, so a file's tests share a few agencies).
+ */
+export async function siteWithModule(
+  platform: TestPlatform,
+  moduleId: string,
+  name: string,
+  owner?: PopulatedAgency,
+): Promise<ModuleSite> {
+  const agency = owner ?? (await populateAgency(platform, name));
+  const { token } = agency;
+  const site = owner
+    ? await created(platform, token, '/v1/sites', { client_id: owner.clientId, name: `${name}.example` })
+    : { id: agency.siteId };
+  const origin = owner ? `https://${name.toLowerCase()}.example` : agency.origin;
+  if (owner) await created(platform, token, `/v1/sites/${site.id}/origins`, { origin });
+  const publishableKey = owner
+    ? (await created(platform, token, '/v1/keys', { type: 'publishable', name: 'web', site_id: site.id })).secret
+    : agency.publishableKey;
+  await created(platform, token, `/v1/sites/${site.id}/installs`, { module_id: moduleId });
+  const here = { ...agency, siteId: site.id, origin, publishableKey };
+  return {
+    ...here,
+    call: (method, path, body) => platform.request(method, path, { token, body }),
+    visit: (method, path, body) => asVisitor(platform, here, method, path, body),
   };
 }

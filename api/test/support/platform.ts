@@ -66,8 +66,12 @@ export async function startTestPlatform(
     logger?: Logger;
     /** The webhook worker's timing (a fast retry schedule, a short timeout). */
     webhooks?: Parameters<typeof startPlatform>[1]['webhooks'];
+    /** The booking mailer's clock and timing. */
+    bookingMail?: Parameters<typeof startPlatform>[1]['bookingMail'];
     /** More configuration variables (`HOOKS_ALLOW_LOCAL: 'false'` …). */
     env?: Record<string, string>;
+    /** Other rate-limit allowances (to reach one in a few requests). */
+    rateLimits?: Parameters<typeof startPlatform>[1]['rateLimits'];
   } = {},
 ): Promise<TestPlatform> {
   const database = await freshDatabase();
@@ -92,7 +96,9 @@ export async function startTestPlatform(
     inMemory: true,
     // Suites run side by side on one Redis (REDIS_URL in CI): each counts its own attempts.
     rateLimitNamespace: `dramac-test-${randomUUID()}`,
+    rateLimits: options.rateLimits,
     webhooks: options.webhooks,
+    bookingMail: options.bookingMail,
   });
 
   async function request(method: string, path: string, options: RequestOptions = {}): Promise<Reply> {

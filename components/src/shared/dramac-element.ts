@@ -7,13 +7,31 @@ import { dispatchDramacEvent, type DramacEventMap } from './events.js';
 import { localeOf, onDocumentLangChange, sharedMessages, type Locale, type MessageCatalogue } from './i18n.js';
 import { stateStyles, themeStyles } from './theme.js';
 
+/** Who an element is for: a site's `visitors` (publishable key) or signed-in `users` (their bearer token). */
+export type Audience = 'visitors' | 'users';
+
+/**
+ * Thrown by an app element's data loading while no user is signed in (no `token`): it shows its sign-in state,
+ * which is no failure, so nothing is logged and no `dm-error` is dispatched.
+ */
+export class SignInRequired extends Error {
+  constructor() {
+    super('sign-in required: set the token property of the element or of its <dm-provider>');
+    this.name = 'SignInRequired';
+  }
+}
+
 /**
  * The base of every Dramac element: where the API is, a typed client for it, data loading with calm
  * loading / empty / error states, theme tokens, localised strings and `dm-` events.
  *
  * Attributes: `api-base`, `key` (publishable), `theme` (`light` | `dark`), `lang`. Properties: the same plus
- * `settings` and `fetch`. Anything not set on the element comes from the nearest `<dm-provider>`, and then
- * from the page-wide default of `init()` in `@dramac/sdk`.
+ * `settings`, `fetch` and `token`. Anything not set on the element comes from the nearest `<dm-provider>`, and
+ * then from the page-wide default of `init()` in `@dramac/sdk` (which never hands out a token).
+ *
+ * An element's `audience` says which credential its client sends: elements for a site's visitors send the
+ * publishable key (in the query string, where a CORS preflight sees it) and never a token; app elements, for
+ * signed-in users, send the user's token as `Authorization: Bearer …` and never the key.
  *
  * Parts (data elements): `loading`, `empty`, `error`. Slots with the same names replace their text.
  *
@@ -41,8 +59,13 @@ export class DramacElement extends LitElement {
     key: {},
     settings: { type: Object },
     fetch: { attribute: false },
+    // A credential: a property only, so it never shows in the DOM (nor in a copied snippet).
+    token: { attribute: false },
     theme: { reflect: true },
   };
+
+  /** Who the element is for: `visitors` (the publishable key) or signed-in `users` (their token). */
+  static audience: Audience = 'visitors';
 
   static override styles = [themeStyles, stateStyles];
 
@@ -55,11 +78,21 @@ export class DramacElement extends LitElement {
   declare settings: Readonly<Record<string, unknown>> | undefined;
   /** Another `fetch` (tests, proxies); property only. */
   declare fetch: typeof globalThis.fetch | undefined;
+  /**
+   * A signed-in user's bearer token (a session token `ses_…` from `POST /v1/sessions`, or an OAuth access
+   * token), for app elements; property only, never an attribute. Visitor elements ignore it.
+   */
+  declare token: string | undefined;
   /** `light` or `dark`; the visitor's `prefers-color-scheme` otherwise. */
   declare theme: 'light' | 'dark' | undefined;
 
   private readonly provided = new ContextConsumer(this, { context: connectionContext, subscribe: true });
-  private cachedClient?: { apiBase: string; key?: string; fetch?: typeof globalThis.fetch; client: DramacClient };
+  private cachedClient?: {
+    apiBase: string;
+    credential?: string;
+    fetch?: typeof globalThis.fetch;
+    client: DramacClient;
+  };
   private stopWatchingDocumentLang?: () => void;
   private stopWatchingDefault?: () => void;
 
@@ -75,22 +108,39 @@ export class DramacElement extends LitElement {
   get connection(): DramacConnection {
     const provided = this.provided.value;
     const fallback = getDefaultConnection();
+    const apiBase = this.apiBase ?? provided?.apiBase ?? fallback?.baseUrl;
     return {
-      apiBase: this.apiBase ?? provided?.apiBase ?? fallback?.baseUrl,
+      apiBase,
       key: this.key ?? provided?.key ?? fallback?.key,
+      // The provider's token goes only where the provider sends it: never to another `api-base`.
+      token: this.token ?? (provided?.token && apiBase === provided.apiBase ? provided.token : undefined),
       settings: { ...provided?.settings, ...this.settings },
       fetch: this.fetch ?? provided?.fetch ?? fallback?.fetch,
     };
   }
 
-  /** A typed API client for the current connection (the same one until the connection changes). */
+  /** The element's class's audience (see `audience`). */
+  protected get audience(): Audience {
+    return (this.constructor as typeof DramacElement).audience;
+  }
+
+  /**
+   * A typed API client for the current connection (the same one until the connection changes), sending the
+   * credential of the element's audience; none for an app element without a signed-in user.
+   */
   protected get client(): DramacClient | undefined {
-    const { apiBase, key, fetch } = this.connection;
-    if (!apiBase) return undefined;
+    const { apiBase, key, token, fetch } = this.connection;
+    const forUsers = this.audience === 'users';
+    const credential = forUsers ? token : key;
+    if (!apiBase || (forUsers && !token)) return undefined;
     const cached = this.cachedClient;
-    if (cached?.apiBase === apiBase && cached.key === key && cached.fetch === fetch) return cached.client;
-    const client = createDramacClient({ baseUrl: apiBase, publishableKey: key, fetch });
-    this.cachedClient = { apiBase, key, fetch, client };
+    if (cached?.apiBase === apiBase && cached.credential === credential && cached.fetch === fetch) {
+      return cached.client;
+    }
+    const client = createDramacClient(
+      forUsers ? { baseUrl: apiBase, token, fetch } : { baseUrl: apiBase, publishableKey: key, fetch },
+    );
+    this.cachedClient = { apiBase, credential, fetch, client };
     return client;
   }
 
@@ -119,12 +169,13 @@ export class DramacElement extends LitElement {
       args: () => [this.client, ...args()] as [DramacClient | undefined, ...Args],
       task: async ([client, ...rest], { signal }) => {
         try {
+          if (!client && this.audience === 'users' && !this.connection.token) throw new SignInRequired();
           if (!client)
             throw new Error('no API connection: set api-base, wrap the element in <dm-provider> or call init()');
           return await load(rest as unknown as Args, client, signal);
         } catch (error) {
-          // A newer run superseded this one: not a failure anyone needs to hear about.
-          if (!signal.aborted) this.reportLoadError(error);
+          // A newer run superseded this one, or nobody is signed in yet: nothing anyone needs to hear about.
+          if (!signal.aborted && !(error instanceof SignInRequired)) this.reportLoadError(error);
           throw error;
         }
       },

@@ -5,7 +5,8 @@ import { connectionContext } from './connection.js';
 /**
  * `<dm-provider api-base="…" key="pk_…">` gives every Dramac element inside it the API connection, so a
  * page with several widgets states it once. An element's own attributes still win; `init()` from
- * `@dramac/sdk` sets a page-wide default below both.
+ * `@dramac/sdk` sets a page-wide default below both. On the platform's own pages, its `token` property (a
+ * signed-in user's session or OAuth access token; never an attribute) signs in the app elements inside it.
  *
  * @slot - The Dramac elements (at any depth) that use this connection.
  */
@@ -15,6 +16,7 @@ export class DmProvider extends LitElement {
     key: {},
     settings: { type: Object },
     fetch: { attribute: false },
+    token: { attribute: false },
   };
 
   static override styles = css`
@@ -31,6 +33,8 @@ export class DmProvider extends LitElement {
   declare settings: Readonly<Record<string, unknown>> | undefined;
   /** Another `fetch` (tests, proxies); property only. */
   declare fetch: typeof globalThis.fetch | undefined;
+  /** A signed-in user's bearer token for the app elements inside; property only, never an attribute. */
+  declare token: string | undefined;
 
   private readonly provider = new ContextProvider(this, { context: connectionContext });
 
@@ -44,7 +48,13 @@ export class DmProvider extends LitElement {
 
   protected override willUpdate(): void {
     // A new object each time, so subscribed elements re-render and rebuild their client.
-    this.provider.setValue({ apiBase: this.apiBase, key: this.key, settings: this.settings, fetch: this.fetch });
+    this.provider.setValue({
+      apiBase: this.apiBase,
+      key: this.key,
+      token: this.token,
+      settings: this.settings,
+      fetch: this.fetch,
+    });
   }
 
   protected override render() {

@@ -65,11 +65,12 @@ export const themeStyles = css`
   }
 `;
 
-/** The loading, empty and error states every data element shows: calm, and the same everywhere. */
+/** The loading, empty, error and sign-in states every data element shows: calm, and the same everywhere. */
 export const stateStyles = css`
   [part~='loading'],
   [part~='empty'],
-  [part~='error'] {
+  [part~='error'],
+  [part~='sign-in'] {
     padding: var(--_dm-space);
     color: var(--_dm-muted);
     border-radius: var(--_dm-radius);

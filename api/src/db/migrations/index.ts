@@ -7,6 +7,9 @@ import * as moduleRoles from './0005_module_roles.js';
 import * as sso from './0006_sso.js';
 import * as outboxRetention from './0007_outbox_retention.js';
 import * as integrations from './0008_integrations.js';
+import * as booking from './0009_booking.js';
+import * as moduleInbox from './0010_module_inbox.js';
+import * as crm from './0011_crm.js';
 
 /**
  * Migrations are listed here in order, as modules, so they run the same under tsx, vitest and a build.
@@ -21,6 +24,9 @@ const migrations: Record<string, Knex.Migration> = {
   '0006_sso': sso,
   '0007_outbox_retention': outboxRetention,
   '0008_integrations': integrations,
+  '0009_booking': booking,
+  '0010_module_inbox': moduleInbox,
+  '0011_crm': crm,
 };
 
 /** The server's migrations, oldest first. */

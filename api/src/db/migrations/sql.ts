@@ -17,3 +17,17 @@ export const CLIENT = '(SELECT app_client())';
 /** Rows of the tenant, narrowed to one client when the credential is limited to one. */
 export const inTenant = (clientColumn = 'client_id') =>
   `agency_id = ${TENANT} AND (${CLIENT} IS NULL OR ${clientColumn} = ${CLIENT})`;
+
+/** A module's row of a site: the site's agency, and a site the credential sees (client-limited ones see their client's). */
+export const SITE_ROW = `agency_id = ${TENANT} AND EXISTS (SELECT 1 FROM public.sites s WHERE s.id = site_id)`;
+/** A module's table's link to its site: its rows go with the site. */
+export const OF_SITE = `FOREIGN KEY (agency_id, site_id) REFERENCES public.sites (agency_id, id) ON DELETE CASCADE`;
+
+/** Row-level security on a module's tables (forced, to the site's tenant), and the application role's grants. */
+export const guardSiteTables = (schema: string, tables: readonly string[]) =>
+  tables.flatMap((table) => [
+    `ALTER TABLE ${schema}.${table} ENABLE ROW LEVEL SECURITY`,
+    `ALTER TABLE ${schema}.${table} FORCE ROW LEVEL SECURITY`,
+    `CREATE POLICY tenant ON ${schema}.${table} USING (${SITE_ROW})`,
+    `GRANT SELECT, INSERT, UPDATE, DELETE ON ${schema}.${table} TO ${APP_ROLE}`,
+  ]);

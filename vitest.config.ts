@@ -5,6 +5,8 @@ export default defineConfig({
     // Each suite starts its own platform and database (an embedded one takes a few seconds to boot).
     testTimeout: 30_000,
     hookTimeout: 60_000,
+    // A browser on a loaded machine takes longer than expect.poll's default second to make its first request.
+    expect: { poll: { timeout: 15_000 } },
     // Two files at a time even on two cores (the default leaves one core idle): most of a suite's time is spent
     // waiting — on a database, a browser, a mail server, a timer — not computing.
     maxWorkers: 2,

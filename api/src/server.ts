@@ -42,6 +42,8 @@ export async function startPlatform(
     logger: Logger;
     validateResponses?: boolean;
     inMemory?: boolean;
+    /** With `inMemory`: the database to start from (see DatabaseOptions.loadDataDir). */
+    loadDataDir?: Blob;
     /** Keeps this platform's rate-limit counters apart from others' on a shared Redis. */
     rateLimitNamespace?: string;
     /** Other allowances than the production ones (tests that reach a limit, benches that must not). */
@@ -64,6 +66,7 @@ export async function startPlatform(
   const db = await openDatabase({
     databaseUrl: config.databaseUrl,
     dataDir: options.inMemory ? null : config.dataDir,
+    loadDataDir: options.loadDataDir,
   }).catch(async (error: unknown) => {
     await limits.close();
     throw error;

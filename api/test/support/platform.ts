@@ -5,7 +5,7 @@ import { loadConfig } from '../../src/config.js';
 import { listOperations, loadPlatformSpec } from '../../src/http/spec.js';
 import { createLogger } from '../../src/logger.js';
 import { startPlatform, type Platform } from '../../src/server.js';
-import { freshDatabase } from './database.js';
+import { freshDatabase, migratedEmbeddedDatabase } from './database.js';
 import { freePort } from './process.js';
 
 /** The origin the platform's own pages are served from in tests. */
@@ -94,6 +94,7 @@ export async function startTestPlatform(
     logger: options.logger ?? createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'),
     validateResponses: true,
     inMemory: true,
+    loadDataDir: database.databaseUrl ? undefined : await migratedEmbeddedDatabase(),
     // Suites run side by side on one Redis (REDIS_URL in CI): each counts its own attempts.
     rateLimitNamespace: `dramac-test-${randomUUID()}`,
     rateLimits: options.rateLimits,

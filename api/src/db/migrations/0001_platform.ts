@@ -37,9 +37,10 @@ export const AUTHENTICATE_V1 = `CREATE FUNCTION dramac_authenticate(token_hash b
 
 export async function up(knex: Knex): Promise<void> {
   await runAll(knex, [
-    // The role every request runs as: no superuser, no BYPASSRLS, so policies always apply.
+    // The role every request runs as: no superuser, no BYPASSRLS, so policies always apply. Roles belong to the
+    // server, not the database: two databases migrated at once race to create it (unique_violation).
     `DO $$ BEGIN CREATE ROLE ${APP_ROLE} NOLOGIN NOSUPERUSER NOBYPASSRLS;
-       EXCEPTION WHEN duplicate_object THEN NULL; END $$`,
+       EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$`,
     `GRANT USAGE ON SCHEMA public TO ${APP_ROLE}`,
 
     `CREATE FUNCTION app_tenant() RETURNS uuid LANGUAGE sql STABLE

@@ -3,7 +3,19 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { commands, userEvent } from 'vitest/browser';
 import '../src/index.js';
 import type { DmCollectionList } from '../src/index.js';
-import { apiBase, expectAccessible, fakeApi, never, part, parts, problem, recordList, untilPart } from './support.js';
+import * as stories from '../src/collection-list/collection-list.stories.js';
+import {
+  apiBase,
+  expectAccessible,
+  fakeApi,
+  itRendersEveryStory,
+  never,
+  part,
+  parts,
+  problem,
+  recordList,
+  untilPart,
+} from './support.js';
 
 declare module 'vitest/browser' {
   interface BrowserCommands {
@@ -328,6 +340,18 @@ describe('<dm-collection-list> in a form', () => {
     parts(element, 'item')[0]!.click();
     expect(element.value).toBe('');
     expect(part(element, 'list')!.getAttribute('aria-disabled')).toBe('true');
+  });
+});
+
+describe('<dm-collection-list> stories', () => {
+  itRendersEveryStory('dm-collection-list', stories, {
+    Loading: 'loading',
+    Empty: 'empty',
+    ErrorState: 'error',
+    Records: 'list',
+    QuestionsOnly: 'field-question',
+    Chosen: 'selected',
+    German: 'list',
   });
 });
 

@@ -66,9 +66,13 @@ export async function expectAccessible(element: Element): Promise<void> {
   expect(found).toEqual([]);
 }
 
+type Theme = 'light' | 'dark';
+const THEMES: Theme[] = ['light', 'dark'];
+
 /**
- * A test per story of a stories module: rendered (and played), it shows the part `shows` names for it, and
- * passes the accessibility check. `shows` must name every story, so a new story without one fails to compile.
+ * Tests per story of a stories module, in the light and the dark theme (a story that sets its theme, in that
+ * one): rendered (and played), it shows the part `shows` names for it, and passes the accessibility check.
+ * `shows` must name every story, so a new story without one fails to compile.
  */
 export function itRendersEveryStory<
   Args,
@@ -79,14 +83,18 @@ export function itRendersEveryStory<
     Exclude<keyof Module, 'default'> & string,
     Story<Args>,
   ][]) {
-    it(`renders the ${story.name ?? exportName} story`, async () => {
-      // Lit's dev-mode notices, not the element's.
-      vi.spyOn(console, 'warn').mockImplementation(() => {});
-      const canvas = await fixture<HTMLDivElement>(html`<div>${meta.render({ ...meta.args, ...story.args })}</div>`);
-      const element = canvas.querySelector(tag)!;
-      await story.play?.({ canvasElement: canvas });
-      await untilPart(element, shows[exportName]);
-      await expectAccessible(element);
-    });
+    const set = (story.args as { theme?: Theme } | undefined)?.theme;
+    for (const theme of set ? [set] : THEMES) {
+      it(`renders the ${story.name ?? exportName} story (${theme})`, async () => {
+        // Lit's dev-mode notices, not the element's.
+        vi.spyOn(console, 'warn').mockImplementation(() => {});
+        const args = { ...meta.args, ...story.args, theme };
+        const canvas = await fixture<HTMLDivElement>(html`<div>${meta.render(args)}</div>`);
+        const element = canvas.querySelector(tag)!;
+        await story.play?.({ canvasElement: canvas });
+        await untilPart(element, shows[exportName]);
+        await expectAccessible(element);
+      });
+    }
   }
 }

@@ -4,7 +4,7 @@ import { DramacElement } from '../shared/dramac-element.js';
 // `import '@dramac/components/booking'` alone is enough on a page: the provider comes along.
 import '../shared/provider.js';
 import { toLocale, type Locale } from '../shared/i18n.js';
-import { stateStyles, themeStyles } from '../shared/theme.js';
+import { applyAccent, stateStyles, themeStyles } from '../shared/theme.js';
 import {
   addDays,
   addMonths,
@@ -60,7 +60,6 @@ export const COMMON_TIME_ZONES = [
 ] as const;
 
 const MANAGE_FRAGMENT = /^#dm-booking=([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$/;
-const ACCENT = /^#[0-9a-fA-F]{6}$/;
 const WEEK_STARTS: readonly FirstDayOfWeek[] = ['monday', 'sunday', 'saturday'];
 
 type View = 'book' | 'form' | 'done' | 'manage';
@@ -341,10 +340,8 @@ export class DmBooking extends DramacElement {
 
   protected override updated(changed: PropertyValues<this>): void {
     super.updated(changed);
-    // The accent colour setting overrides the theme's primary colour (a CSSOM property: fine under a strict CSP).
-    const accent = this.setting('accent_color');
-    if (accent && ACCENT.test(accent)) this.style.setProperty('--_dm-primary', accent);
-    else this.style.removeProperty('--_dm-primary');
+    // The accent colour setting overrides the theme's primary colour.
+    applyAccent(this, this.setting('accent_color'));
   }
 
   // ---- rendering ----

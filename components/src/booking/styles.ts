@@ -50,7 +50,7 @@ export const bookingStyles = css`
   [part~='primary'] {
     background: var(--_dm-primary);
     border-color: var(--_dm-primary);
-    color: var(--_dm-surface);
+    color: var(--_dm-on-primary);
     font-weight: 600;
   }
   .sr-only {
@@ -146,7 +146,7 @@ export const bookingStyles = css`
   [part~='day'][aria-selected='true'] {
     background: var(--_dm-primary);
     border-color: var(--_dm-primary);
-    color: var(--_dm-surface);
+    color: var(--_dm-on-primary);
   }
   [part~='today'] {
     text-decoration: underline;

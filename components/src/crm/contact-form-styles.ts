@@ -49,7 +49,7 @@ export const contactFormStyles = css`
   [part~='submit'] {
     background: var(--_dm-primary);
     border-color: var(--_dm-primary);
-    color: var(--_dm-surface);
+    color: var(--_dm-on-primary);
     font-weight: 600;
   }
   [part~='form'] {

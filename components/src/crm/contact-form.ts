@@ -4,7 +4,7 @@ import { DramacElement } from '../shared/dramac-element.js';
 // `import '@dramac/components/crm/contact-form'` alone is enough on a page: the provider comes along.
 import '../shared/provider.js';
 import { toLocale, type Locale } from '../shared/i18n.js';
-import { themeStyles } from '../shared/theme.js';
+import { applyAccent, themeStyles } from '../shared/theme.js';
 import { contactFormMessages, type ContactFieldName, type ContactFormMessages } from './contact-form-messages.js';
 import { contactFormStyles } from './contact-form-styles.js';
 
@@ -59,7 +59,6 @@ const INPUTS: Record<
 /** An HTML tag's beginning, which the API refuses in any field (`<script`, `</b`, `<!--`). */
 const MARKUP = /<[a-zA-Z!/?]/;
 const CONTROL = /\p{Cc}/u;
-const ACCENT = /^#[0-9a-fA-F]{6}$/;
 const UTM_KEYS = ['source', 'medium', 'campaign', 'term', 'content'] as const;
 const MAX_URL = 2000;
 const VALIDITY_FLAGS = [
@@ -260,10 +259,8 @@ export class DmContactForm extends DramacElement {
 
   protected override updated(changed: PropertyValues<this>): void {
     super.updated(changed);
-    // The accent colour setting overrides the theme's primary colour (a CSSOM property: fine under a strict CSP).
-    const accent = this.setting('accent_color');
-    if (accent && ACCENT.test(accent)) this.style.setProperty('--_dm-primary', accent);
-    else this.style.removeProperty('--_dm-primary');
+    // The accent colour setting overrides the theme's primary colour.
+    applyAccent(this, this.setting('accent_color'));
   }
 
   // ---- rendering ----

@@ -3,6 +3,7 @@ import { html, type PropertyValues } from 'lit';
 import type { DramacClient } from '@dramac/sdk';
 import { DramacElement, type Audience } from './dramac-element.js';
 import { toLocale, type Locale, type MessageCatalogue } from './i18n.js';
+import { applyAccent } from './theme.js';
 
 /** A request the API refused or failed: its HTTP status and the problem's `code`. Never carries credentials. */
 export class ApiError extends Error {
@@ -34,7 +35,6 @@ export const appMessages = {
 } satisfies MessageCatalogue<Record<string, string>>;
 
 const JWT = /^[A-Za-z0-9_-]+\.([A-Za-z0-9_-]+)\.[A-Za-z0-9_-]+$/;
-const ACCENT = /^#[0-9a-fA-F]{6}$/;
 
 /** The `scope` claim of an OAuth access token (a JWT), read for the interface only: the API decides. */
 function scopesOfJwt(token: string): ReadonlySet<string> | undefined {
@@ -119,9 +119,7 @@ export class DramacAppElement extends DramacElement {
 
   protected override updated(changed: PropertyValues<this>): void {
     super.updated(changed);
-    // The accent colour setting overrides the theme's primary colour (a CSSOM property: fine under a strict CSP).
-    const accent = this.setting('accent_color');
-    if (accent && ACCENT.test(accent)) this.style.setProperty('--_dm-primary', accent);
-    else this.style.removeProperty('--_dm-primary');
+    // The accent colour setting overrides the theme's primary colour.
+    applyAccent(this, this.setting('accent_color'));
   }
 }

@@ -17,9 +17,32 @@ const dark = css`
   color-scheme: dark;
 `;
 
+/**
+ * Applies an install's `accent_color` (`#rrggbb`; anything else, or none, leaves the theme's) as the element's primary colour,
+ * with the text on it black or white, whichever contrasts more (WCAG relative luminance): an accent chosen
+ * for a light page stays readable in the dark theme. Through the CSSOM, so it is fine under a strict CSP.
+ */
+export function applyAccent(host: HTMLElement, accent: string | undefined): void {
+  if (!accent || !/^#[0-9a-fA-F]{6}$/.test(accent)) {
+    host.style.removeProperty('--_dm-primary');
+    host.style.removeProperty('--_dm-on-primary');
+    return;
+  }
+  const [r, g, b] = [1, 3, 5].map((at) => {
+    const channel = parseInt(accent.slice(at, at + 2), 16) / 255;
+    return channel <= 0.04045 ? channel / 12.92 : ((channel + 0.055) / 1.055) ** 2.4;
+  }) as [number, number, number];
+  const luminance = 0.2126 * r + 0.7152 * g + 0.0722 * b;
+  // Contrast with white is 1.05 / (L + 0.05), with black (L + 0.05) / 0.05: white wins below L ≈ 0.179.
+  host.style.setProperty('--_dm-primary', accent);
+  host.style.setProperty('--_dm-on-primary', luminance < 0.179 ? '#ffffff' : '#000000');
+}
+
 export const themeStyles = css`
   :host {
     --_dm-primary: var(--dm-color-primary, #2454d6);
+    /* The text on the primary colour (applyAccent sets one that contrasts with an install's accent). */
+    --_dm-on-primary: var(--_dm-surface);
     --_dm-text: var(--dm-color-text, #1c1e23);
     --_dm-muted: var(--dm-color-muted, #5b6170);
     --_dm-surface: var(--dm-color-surface, #ffffff);

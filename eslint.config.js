@@ -13,7 +13,10 @@ export default tseslint.config(
     },
   },
   // Lit elements (components/, loader/, example modules): template and property rules.
-  { files: ['components/**/*.ts', 'loader/**/*.ts', 'examples/*/src/**/*.ts'], ...lit.configs['flat/recommended'] },
+  {
+    files: ['components/**/*.ts', 'loader/**/*.ts', 'studio/**/*.ts', 'examples/*/src/**/*.ts'],
+    ...lit.configs['flat/recommended'],
+  },
   { files: ['scripts/**/*.mjs', '*/build.mjs', '*.js'], languageOptions: { globals: globals.node } },
   { files: ['examples/**/*.js'], languageOptions: { globals: globals.browser } },
 );

@@ -107,7 +107,13 @@ export function createApp(options: AppOptions): { app: Express; lifecycle: Lifec
   app.use(['/v1/embed', '/v1/runtime', '/v1/bundles'], compression());
   const modules = moduleDocs(knex, options.publicUrl);
   app.use(
-    pages({ spec, publicUrl: options.publicUrl, demoKey: options.demoKey ?? null, moduleSources: modules.sources }),
+    pages({
+      spec,
+      publicUrl: options.publicUrl,
+      frameUrl: options.frameUrl,
+      demoKey: options.demoKey ?? null,
+      moduleSources: modules.sources,
+    }),
   );
   app.use(modules.router);
   // The authorization server parses its own bodies: before the JSON parser and the API's validator.

@@ -8,6 +8,7 @@ import type { OpenApiDocument } from './spec.js';
 const require = createRequire(import.meta.url);
 const here = path.dirname(fileURLToPath(import.meta.url));
 const demoDir = path.resolve(here, '../../../examples/plain-html');
+const studioDir = path.resolve(here, '../../../studio');
 const scalarBundle = require.resolve('@scalar/api-reference/browser/standalone.js');
 const manifestSchema = require.resolve('@dramac/openapi/dramac.module.schema.json');
 
@@ -50,11 +51,14 @@ export interface DocumentSource {
 
 /**
  * The human-facing pages: the API reference at /docs (with every module's generated API), the spec, the
- * module manifest's JSON Schema for editors, and (with demo data) the demo site at /.
+ * module manifest's JSON Schema for editors, the agency studio at /studio, and (with demo data) the demo
+ * site at /.
  */
 export function pages(options: {
   spec: OpenApiDocument;
   publicUrl: string;
+  /** See Config.frameUrl: the studio shows the iframe snippet with it. */
+  frameUrl: string | null;
   demoKey: string | null;
   moduleSources: () => Promise<DocumentSource[]>;
 }): Router {
@@ -80,6 +84,19 @@ export function pages(options: {
   router.get('/docs/scalar.js', (_req, res) => {
     res.sendFile(scalarBundle, { maxAge: '1h' });
   });
+
+  // The studio calls the API from this origin only, with the signed-in user's session.
+  const studioPage = fs
+    .readFileSync(path.join(studioDir, 'index.html'), 'utf8')
+    .replaceAll('%DRAMAC_FRAME_URL%', options.frameUrl ?? '');
+  router.get('/studio', (_req, res) => {
+    res
+      .set('Content-Security-Policy', `${STRICT_CSP}; connect-src 'self'; frame-ancestors 'none'`)
+      .type('html')
+      .send(studioPage);
+  });
+  router.get('/studio/studio.css', (_req, res) => res.sendFile(path.join(studioDir, 'studio.css'), { maxAge: 0 }));
+  router.get('/studio/studio.js', (_req, res) => res.sendFile(path.join(studioDir, 'dist/studio.js'), { maxAge: 0 }));
 
   const { demoKey } = options;
   if (!demoKey) {

@@ -1,0 +1,131 @@
+import fs from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { seedDemoBooking, seedDemoModule } from '../src/demo-module.js';
+import { launchChromium } from './support/browser.js';
+import { startTestPlatform, type TestPlatform } from './support/platform.js';
+
+// Where a reviewer finds the configurator's screenshot (test-results/ is CI's output directory, git-ignored).
+const SCREENSHOT = fileURLToPath(new URL('../../test-results/studio.png', import.meta.url));
+
+let platform: TestPlatform;
+let browser: Browser;
+
+beforeAll(async () => {
+  platform = await startTestPlatform({ demo: true });
+  // As `npm start` does: the demo agency publishes the modules and installs them on its one site.
+  await seedDemoModule(platform.url, platform.demo!);
+  await seedDemoBooking(platform.url, platform.demo!);
+  browser = await launchChromium();
+});
+afterAll(async () => {
+  await browser?.close();
+  await platform?.close();
+});
+
+/** The first weekday heading of the `<dm-booking>` month grid that `scope` holds (`Sun`, `Mon`, …). */
+const firstWeekday = (page: Page, scope: string) =>
+  page.locator(`${scope} dm-booking [part~="grid"] th >> nth=0`).locator('[aria-hidden="true"]').innerText();
+
+async function signIn(page: Page): Promise<void> {
+  await page.goto(`${platform.url}/studio`);
+  await page.getByLabel('Email').fill(platform.demo!.email);
+  await page.getByLabel('Password').fill(platform.demo!.password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+}
+
+describe('the agency studio at /studio', () => {
+  it('configures the booking widget with a live preview, saves, and the site shows the new settings', async () => {
+    const page = await browser.newPage({ viewport: { width: 1400, height: 1100 } });
+    const complaints: string[] = [];
+    page.on('pageerror', (error) => complaints.push(error.message));
+    page.on('console', (message) => message.type() === 'error' && complaints.push(message.text()));
+    await signIn(page);
+    // The demo agency has one client with one site: both open at once; the module is picked here.
+    await page.getByLabel('Module').selectOption('booking');
+    // The form is the module's settings schema: its colour and its first day of the week among them.
+    await expect.poll(() => page.getByLabel('First day of week').inputValue()).toBe('monday');
+    // The preview reads the site's real data: the demo bakery's one service, its month of free days.
+    await page.locator('[data-preview] dm-booking [part~="grid"]').waitFor({ timeout: 15_000 });
+    expect(await firstWeekday(page, '[data-preview]')).toBe('Mon');
+
+    await page.getByLabel('Accent color').fill('#aa3300');
+    await page.getByLabel('First day of week').selectOption('sunday');
+    // Unsaved edits show in the preview at once.
+    await expect.poll(() => firstWeekday(page, '[data-preview]')).toBe('Sun');
+    const previewAccent = () =>
+      page.locator('[data-preview] dm-booking').evaluate((host) => host.style.getPropertyValue('--_dm-primary'));
+    await expect.poll(previewAccent).toBe('#aa3300');
+
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByRole('status').filter({ hasText: 'Saved' }).waitFor({ timeout: 10_000 });
+
+    // The snippets, before and after a key is made for them; and the check of where they will be pasted.
+    const loader = page.locator('[data-snippet="loader"]');
+    expect(await loader.innerText()).toContain(`${platform.url}/v1/embed/pk_YOUR_PUBLISHABLE_KEY.js`);
+    expect(await page.locator('[data-snippet="iframe"]').innerText()).toContain('/v1/frame/');
+    expect(await page.locator('[data-snippet="npm"]').innerText()).toContain("import '@dramac/components/booking'");
+    await page.getByRole('button', { name: 'Create a key for this embed' }).click();
+    await expect.poll(() => loader.innerText()).toMatch(/\/v1\/embed\/pk_(?!YOUR)[\w-]+\.js/);
+    await page.getByLabel('The page’s address').fill('https://www.bakery.example/book');
+    await page.locator('[data-origin-check="refused"]').waitFor();
+    await page.getByRole('button', { name: 'Allow https://www.bakery.example' }).click();
+    await page.locator('[data-origin-check="allowed"]').waitFor();
+    fs.mkdirSync(fileURLToPath(new URL('.', `file://${SCREENSHOT}`)), { recursive: true });
+    await page.screenshot({ path: SCREENSHOT, fullPage: true });
+    expect(fs.statSync(SCREENSHOT).size).toBeGreaterThan(10_000);
+
+    // What was saved is what the API holds: the install's settings and the site's new origin.
+    const token = await platform.signIn(platform.demo!.email, platform.demo!.password);
+    const sites = await platform.request('GET', '/v1/sites', { token });
+    const siteId = sites.body.data[0].id as string;
+    const install = await platform.request('GET', `/v1/sites/${siteId}/installs/booking`, { token });
+    expect(install.body.settings['dm-booking']).toMatchObject({ accent_color: '#aa3300', first_day_of_week: 'sunday' });
+    const origins = await platform.request('GET', `/v1/sites/${siteId}/origins`, { token });
+    expect(origins.body.data.map((one: { origin: string }) => one.origin)).toContain('https://www.bakery.example');
+    // Leaving the studio revokes its preview key; the key made for the snippet stays.
+    await page.close({ runBeforeUnload: true });
+    await expect
+      .poll(async () => {
+        const keys = await platform.request('GET', '/v1/keys', { token });
+        return keys.body.data
+          .filter((key: { revoked_at: string | null }) => !key.revoked_at)
+          .map((key: { name: string }) => key.name);
+      })
+      .not.toContain('Agency studio preview');
+    expect(complaints).toEqual([]);
+
+    // The plain HTML example page, embedded with the one-line loader, shows the saved settings.
+    const site = await browser.newPage();
+    await site.goto(`${platform.url}/`);
+    await site.locator('main dm-booking [part~="grid"]').waitFor({ timeout: 15_000 });
+    expect(await firstWeekday(site, 'main')).toBe('Sun');
+    expect(await site.locator('main dm-booking').evaluate((host) => host.style.getPropertyValue('--_dm-primary'))).toBe(
+      '#aa3300',
+    );
+    await site.close();
+  });
+
+  it('says why a sign-in failed, and stays on the sign-in form', async () => {
+    const page = await browser.newPage();
+    await page.goto(`${platform.url}/studio`);
+    await page.getByLabel('Email').fill(platform.demo!.email);
+    await page.getByLabel('Password').fill('not the password');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    const alert = page.getByRole('alert');
+    await alert.waitFor();
+    expect(await alert.innerText()).toMatch(/password|credentials/i);
+    expect(await page.getByLabel('Password').isVisible()).toBe(true);
+    await page.close();
+  });
+
+  it('is served under a strict CSP that no other site may frame', async () => {
+    const response = await fetch(`${platform.url}/studio`);
+    expect(response.status).toBe(200);
+    const csp = response.headers.get('content-security-policy')!;
+    expect(csp).toContain("script-src 'self'");
+    expect(csp).toContain("frame-ancestors 'none'");
+    expect(await response.text()).not.toContain('%DRAMAC_FRAME_URL%');
+  });
+});

@@ -47,7 +47,8 @@ const migrationsDir = fileURLToPath(new URL('../../src/db/migrations/', import.m
  * An embedded database with every migration applied, as a PGlite archive: each test platform starts from a
  * copy instead of running initdb and the migrations again (seconds each, on two cores, for every suite). It
  * is kept in the system's temporary directory under a hash of the migrations, so the test files (each in a
- * process of its own) build it once between them, and a changed migration builds a new one.
+ * process of its own) share it, and a changed migration builds a new one. The node project's global set-up
+ * builds it before the suites start.
  */
 export async function migratedEmbeddedDatabase(): Promise<Blob> {
   const hash = createHash('sha256');

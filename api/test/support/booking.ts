@@ -6,7 +6,7 @@ import { buildFirstPartyModule, type ModulePublishBody } from '../../../scripts/
 let built: Promise<ModulePublishBody> | undefined;
 
 /** The booking module's publish body (its manifest, `<dm-booking>` bundled, its OpenAPI document), built once. */
-export const bookingModule = () => (built ??= buildFirstPartyModule('booking'));
+export const bookingModule = async () => structuredClone(await (built ??= buildFirstPartyModule('booking')));
 
 export interface BookingAgency extends ModuleSite {
   /** `/v1/sites/<site>/booking` */

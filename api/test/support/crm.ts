@@ -8,7 +8,7 @@ import type { Reply, TestPlatform } from './platform.js';
 let built: Promise<ModulePublishBody> | undefined;
 
 /** The CRM module's publish body (its manifest, its elements bundled, its OpenAPI document), built once. */
-export const crmModule = () => (built ??= buildFirstPartyModule('crm'));
+export const crmModule = async () => structuredClone(await (built ??= buildFirstPartyModule('crm')));
 
 /** Publishes the CRM as the platform operator (once per platform). */
 export const publishCrm = (platform: TestPlatform) => publishFirstParty(platform, [crmModule()]);

@@ -5,8 +5,11 @@ import type { Reply, TestPlatform } from './platform.js';
 
 let built: Promise<{ v1: ModulePublishBody; v2: ModulePublishBody }> | undefined;
 
-/** The example FAQ module's two versions, built once per test file. */
-export const faqModule = () => (built ??= buildFaqModule());
+/**
+ * The example FAQ module's two versions, built once per test worker (suites share its modules), and a copy of
+ * them for each caller, so what one suite changes in its copy no other suite sees.
+ */
+export const faqModule = async () => structuredClone(await (built ??= buildFaqModule()));
 
 /** A copy of a publish body with the manifest changed (a new version, a new id …). */
 export function variant(

@@ -134,10 +134,7 @@ function validate(target: Target, data: Data): Data {
       reserved.map((field) => ({ path: `/body/${field}`, message: 'is set by the platform' })),
     );
   }
-  const check = recordValidator(
-    `${target.manifest.id}@${target.manifest.version}/${target.name}`,
-    target.definition.schema,
-  );
+  const check = recordValidator(target.definition.schema);
   const result = check(data);
   if (!result.valid) {
     throw invalidRecord(

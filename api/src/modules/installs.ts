@@ -59,7 +59,7 @@ export function resolveSettings(manifest: Manifest, given: Settings, path = '/bo
   const settings: Settings = {};
   const errors: { path: string; message: string }[] = [];
   for (const element of elements) {
-    const validate = recordValidator(`${manifest.id}@${manifest.version}/<${element.tag}>`, element.settings ?? {});
+    const validate = recordValidator(element.settings ?? {});
     const result = validate(given[element.tag] ?? {});
     if (result.valid) settings[element.tag] = result.value as Record<string, never>;
     else errors.push(...result.issues.map((issue) => ({ ...issue, path: `${path}/${element.tag}${issue.path}` })));
@@ -156,7 +156,7 @@ const MAX_REFUSALS = 20;
 async function migrateRecords(tx: Knex.Transaction, siteId: string, manifest: Manifest) {
   const refused: { path: string; message: string }[] = [];
   for (const [name, definition] of Object.entries(manifest.collections ?? {})) {
-    const validate = recordValidator(`${manifest.id}@${manifest.version}/${name}`, definition.schema);
+    const validate = recordValidator(definition.schema);
     const table = collectionTable(manifest.id, name);
     for (let after = ''; refused.length < MAX_REFUSALS;) {
       const rows = (await tx(table)

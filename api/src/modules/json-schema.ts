@@ -60,15 +60,17 @@ export function compileSchema(schema: object, at = ''): { validate: Validate } |
   }
 }
 
-// Published versions are immutable, so a key such as `acme.faq@1.0.0/questions` names one schema for good.
+// Keyed by the schema's own text, not by module and version: two databases (two tenants' platforms, or
+// tests sharing one process) may each hold a different `acme.faq@1.0.0`.
 const compiled = new Map<string, ValidateFunction>();
 
 /**
- * A validator for records or settings of a published `schema`, compiled once per `key`. It fills defaults on
- * a copy of the data and names each issue by JSON pointer, relative to the data (`/title`) unless `at` gives
- * where the data sits in the request (`/body`).
+ * A validator for records or settings of a published `schema`, compiled once per distinct schema. It fills
+ * defaults on a copy of the data and names each issue by JSON pointer, relative to the data (`/title`) unless
+ * `at` gives where the data sits in the request (`/body`).
  */
-export function recordValidator(key: string, schema: object, at = ''): Validate {
+export function recordValidator(schema: object, at = ''): Validate {
+  const key = JSON.stringify(schema);
   let check = compiled.get(key);
   if (!check) {
     check = compile(schema);

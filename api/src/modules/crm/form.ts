@@ -60,9 +60,6 @@ const DEFAULT_FIELDS: FormSettings['fields'] = [
 const MARKUP = /<[a-zA-Z!/?]/;
 const MARKUP_MESSAGE = 'contains markup (an HTML tag such as <script> or <img>); send plain text';
 
-/** The form's settings schema of each CRM version: published versions never change, so it is read once. */
-const settingsSchemas = new Map<string, object>();
-
 /**
  * The site's form settings with the installed version's defaults filled in: the manifest's schema is the
  * truth, so an install made before a setting existed gets its default too. 404 without the CRM.
@@ -73,16 +70,12 @@ export async function formSettings(tx: Knex.Transaction, siteId: string): Promis
     .first('settings', 'version')) as { settings: Schemas['InstallSettings']; version: string } | undefined;
   if (!install)
     throw new Problem(404, 'module_not_installed', 'Not found', 'The CRM module is not installed on this site.');
-  let schema = settingsSchemas.get(install.version);
-  if (!schema) {
-    const version = (await tx('module_versions')
-      .where({ module_id: MODULE_ID, version: install.version })
-      .first(tx.raw(`manifest -> 'elements' AS elements`))) as { elements: Manifest['elements'] } | undefined;
-    schema = version?.elements?.find((element) => element.tag === FORM_TAG)?.settings ?? {};
-    settingsSchemas.set(install.version, schema);
-  }
+  const version = (await tx('module_versions')
+    .where({ module_id: MODULE_ID, version: install.version })
+    .first(tx.raw(`manifest -> 'elements' AS elements`))) as { elements: Manifest['elements'] } | undefined;
+  const schema = version?.elements?.find((element) => element.tag === FORM_TAG)?.settings ?? {};
   const given = (install.settings[FORM_TAG] ?? {}) as Record<string, unknown>;
-  const validated = recordValidator(`${MODULE_ID}@${install.version}/<${FORM_TAG}>`, schema)(given);
+  const validated = recordValidator(schema)(given);
   const settings = (validated.valid ? validated.value : given) as Partial<FormSettings>;
   return {
     fields: settings.fields?.length ? settings.fields : DEFAULT_FIELDS,

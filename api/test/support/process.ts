@@ -1,9 +1,11 @@
+import { randomUUID } from 'node:crypto';
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { expect } from 'vitest';
 
 /** The repository root: where `npm start` runs the server from. */
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -222,4 +224,36 @@ export async function call(
     body = text;
   }
   return { status: response.status, body, text };
+}
+
+// An agency and its clients, through the API of a server process.
+
+const PASSWORD = 'correct horse battery';
+
+export async function signUp(server: ServerProcess): Promise<{ email: string; token: string }> {
+  const email = `${randomUUID()}@example.com`;
+  const reply = await call(server, 'POST', '/v1/agencies', {
+    body: { name: 'Process Agency', owner: { email, name: 'Owner', password: PASSWORD } },
+  });
+  expect(reply.status, reply.text).toBe(201);
+  expect(reply.body.session.token).toMatch(/^ses_/);
+  return { email, token: reply.body.session.token };
+}
+
+export async function signIn(server: ServerProcess, email: string): Promise<string> {
+  const reply = await call(server, 'POST', '/v1/sessions', { body: { email, password: PASSWORD } });
+  expect(reply.status, reply.text).toBe(201);
+  return reply.body.token;
+}
+
+export async function createClient(server: ServerProcess, token: string, name: string): Promise<string> {
+  const reply = await call(server, 'POST', '/v1/clients', { token, body: { name } });
+  expect(reply.status, reply.text).toBe(201);
+  return reply.body.id;
+}
+
+export async function clientNames(server: ServerProcess, token: string): Promise<string[]> {
+  const reply = await call(server, 'GET', '/v1/clients', { token });
+  expect(reply.status, reply.text).toBe(200);
+  return reply.body.data.map((client: { name: string }) => client.name);
 }

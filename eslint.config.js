@@ -14,7 +14,7 @@ export default tseslint.config(
   },
   // Lit elements (components/, loader/, example modules): template and property rules.
   {
-    files: ['components/**/*.ts', 'loader/**/*.ts', 'studio/**/*.ts', 'examples/*/src/**/*.ts'],
+    files: ['components/**/*.ts', 'loader/**/*.ts', 'studio/**/*.ts', 'storybook/*.ts', 'examples/*/src/**/*.ts'],
     ...lit.configs['flat/recommended'],
   },
   { files: ['scripts/**/*.mjs', '*/build.mjs', '*.js'], languageOptions: { globals: globals.node } },

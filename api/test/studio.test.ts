@@ -8,6 +8,7 @@ import { startTestPlatform, type TestPlatform } from './support/platform.js';
 
 // Where a reviewer finds the configurator's screenshot (test-results/ is CI's output directory, git-ignored).
 const SCREENSHOT = fileURLToPath(new URL('../../test-results/studio.png', import.meta.url));
+const STORYBOOK_SCREENSHOT = fileURLToPath(new URL('../../test-results/storybook-docs.png', import.meta.url));
 
 let platform: TestPlatform;
 let browser: Browser;
@@ -107,6 +108,35 @@ describe('the agency studio at /studio', () => {
     await site.close();
   });
 
+  it('signs out, ending the session at the API; a session that ends while open returns to the sign-in form', async () => {
+    const page = await browser.newPage();
+    const tokens = new Set<string>();
+    page.on('request', (request) => {
+      const bearer = request.headers().authorization?.match(/^Bearer (ses_\S+)$/)?.[1];
+      if (bearer) tokens.add(bearer);
+    });
+    await signIn(page);
+    await page.getByLabel('Module').waitFor();
+    expect(tokens.size).toBe(1);
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByRole('status').filter({ hasText: 'Signed out' }).waitFor();
+    expect(await page.getByLabel('Password').isVisible()).toBe(true);
+    const [ended] = tokens;
+    expect((await platform.request('GET', '/v1/sessions/current', { token: ended })).status).toBe(401);
+
+    // Signed in again, the session expires under the studio: the next step says so and asks for a sign-in.
+    await page.getByLabel('Email').fill(platform.demo!.email);
+    await page.getByLabel('Password').fill(platform.demo!.password);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByLabel('Module').waitFor();
+    await platform.db.knex('sessions').update({ expires_at: platform.db.knex.raw(`now() - interval '1 minute'`) });
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByRole('status').filter({ hasText: 'Your session has ended' }).waitFor();
+    expect(await page.getByLabel('Password').isVisible()).toBe(true);
+    expect(await page.getByRole('alert').count()).toBe(0);
+    await page.close();
+  });
+
   it('says why a sign-in failed, and stays on the sign-in form', async () => {
     const page = await browser.newPage();
     await page.goto(`${platform.url}/studio`);
@@ -117,6 +147,47 @@ describe('the agency studio at /studio', () => {
     await alert.waitFor();
     expect(await alert.innerText()).toMatch(/password|credentials/i);
     expect(await page.getByLabel('Password').isVisible()).toBe(true);
+    await page.close();
+  });
+
+  it('serves the Storybook build: stories with controls from the settings schema, docs from the manifest', async () => {
+    const moved = await fetch(`${platform.url}/studio/storybook`, { redirect: 'manual' });
+    expect(moved.status).toBe(301);
+    expect(moved.headers.get('location')).toBe('/studio/storybook/');
+    const index = (await (await fetch(`${platform.url}/studio/storybook/index.json`)).json()) as {
+      entries: Record<string, { type: string; title: string }>;
+    };
+    const titles = new Set(Object.values(index.entries).map((entry) => entry.title));
+    expect([...titles].filter((title) => title.endsWith('/dm-booking'))).toHaveLength(1);
+
+    const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
+    const complaints: string[] = [];
+    page.on('pageerror', (error) => complaints.push(error.message));
+    page.on('console', (message) => message.type() === 'error' && complaints.push(message.text()));
+    // A setting edited in Storybook's controls (here through the URL, as a shared link carries it) reaches the
+    // element as an install setting; a theme token reaches it as a custom property.
+    const story = 'modules-booking-dm-booking--calendar-with-slots';
+    await page.goto(
+      `${platform.url}/studio/storybook/iframe.html?id=${story}&viewMode=story&args=setting_first_day_of_week:sunday;token--dm-color-primary:!hex(aa3300)`,
+    );
+    await page.locator('dm-booking [part~="grid"]').waitFor({ timeout: 15_000 });
+    await expect.poll(() => firstWeekday(page, 'body')).toBe('Sun');
+    expect(
+      await page
+        .locator('dm-booking')
+        .evaluate((host) => getComputedStyle(host).getPropertyValue('--dm-color-primary').trim()),
+    ).toBe('#aa3300');
+
+    // The docs page: the element's API from the Custom Elements Manifest, and the settings and theme controls.
+    await page.goto(`${platform.url}/studio/storybook/iframe.html?id=modules-booking-dm-booking--docs&viewMode=docs`);
+    const docs = page.locator('#storybook-docs');
+    await docs.getByText('time-zone', { exact: true }).first().waitFor({ timeout: 15_000 });
+    const text = await docs.innerText();
+    for (const expected of ['api-base', 'first_day_of_week', 'accent_color', '--dm-color-primary']) {
+      expect(text).toContain(expected);
+    }
+    await page.screenshot({ path: STORYBOOK_SCREENSHOT });
+    expect(complaints).toEqual([]);
     await page.close();
   });
 

@@ -35,12 +35,15 @@ const NPM_ENTRIES = npmEntries(componentsPackage.exports, elementsManifest);
 interface Failure {
   message: string;
   fields: { path: string; message: string }[];
+  /** The API's status, where the API refused. */
+  status?: number;
 }
 
 function failureOf(problem: Partial<Problem> | undefined, status: number): Failure {
   return {
     message: problem?.detail ?? problem?.title ?? `The API answered ${status}.`,
     fields: problem?.errors ?? [],
+    status,
   };
 }
 
@@ -151,7 +154,13 @@ export class StudioApp extends LitElement {
     try {
       await work();
     } catch (error) {
-      this.failure = asFailure(error);
+      const failure = asFailure(error);
+      // A session that ended (expired, or signed out elsewhere) while the studio was open: back to signing in,
+      // saying so, rather than failing every step after it. Unsaved edits are lost with it.
+      if (failure.status === 401 && this.token) {
+        this.forgetSession();
+        this.notice = 'Your session has ended. Sign in again to go on.';
+      } else this.failure = failure;
     } finally {
       this.busy = false;
     }
@@ -174,6 +183,27 @@ export class StudioApp extends LitElement {
     });
   }
 
+  private signOut(): Promise<void> {
+    return this.step(async () => {
+      await this.closeSite();
+      // Ending the session is the API's; the studio forgets it either way.
+      await this.api.DELETE('/v1/sessions/current').catch(() => undefined);
+      this.forgetSession();
+      this.notice = 'Signed out.';
+    });
+  }
+
+  /** Back to the sign-in form, holding nothing of the session. */
+  private forgetSession(): void {
+    this.token = null;
+    this.api = createDramacClient({ baseUrl: this.apiBase });
+    this.clients = [];
+    this.clientId = '';
+    this.sites = [];
+    this.previewKey = null;
+    this.clearSite();
+  }
+
   private async openClient(clientId: string): Promise<void> {
     await this.closeSite();
     this.clientId = clientId;
@@ -185,6 +215,10 @@ export class StudioApp extends LitElement {
 
   private async closeSite(): Promise<void> {
     await this.revokePreviewKey(false);
+    this.clearSite();
+  }
+
+  private clearSite(): void {
     this.siteId = '';
     this.installs = [];
     this.versions = {};
@@ -341,7 +375,17 @@ export class StudioApp extends LitElement {
 
   override render() {
     return html`
-      <header><h1>Dramac studio</h1></header>
+      <header>
+        <h1>Dramac studio</h1>
+        <a href="/studio/storybook/" target="_blank" rel="noopener">Every element, in Storybook</a>
+        ${
+          this.token
+            ? html`<button type="button" class="secondary" @click=${this.signOut} ?disabled=${this.busy}>
+                Sign out
+              </button>`
+            : nothing
+        }
+      </header>
       ${this.failure ? this.renderFailure(this.failure) : nothing}
       ${this.notice ? html`<p class="notice" role="status">${this.notice}</p>` : nothing}
       ${this.token ? this.renderWorkspace() : this.renderSignIn()}
@@ -615,8 +659,14 @@ export class StudioApp extends LitElement {
         sans-serif;
       color: #1c1e23;
     }
-    header h1 {
+    header {
+      display: flex;
+      align-items: baseline;
+      gap: 1rem;
       margin: 0 0 1rem;
+    }
+    header h1 {
+      margin: 0 auto 0 0;
       font-size: 1.4rem;
     }
     .card {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -9,6 +10,7 @@ const require = createRequire(import.meta.url);
 const here = path.dirname(fileURLToPath(import.meta.url));
 const demoDir = path.resolve(here, '../../../examples/plain-html');
 const studioDir = path.resolve(here, '../../../studio');
+const storybookDir = path.resolve(here, '../../../storybook/dist');
 const scalarBundle = require.resolve('@scalar/api-reference/browser/standalone.js');
 const manifestSchema = require.resolve('@dramac/openapi/dramac.module.schema.json');
 
@@ -44,6 +46,36 @@ const docsInit = (sources: DocumentSource[]) => `Scalar.createApiReference('#app
   agent: { disabled: true },
 });`;
 
+/**
+ * The static Storybook build (`npm run build:storybook`, part of `npm run generate`) at /studio/storybook/.
+ * Its pages carry inline scripts: each page's policy allows exactly those, by hash, and nothing else inline
+ * (its styles are set inline by its UI framework, as the reference's are).
+ */
+function storybook(): Router {
+  const router = Router();
+  const policies = new Map<string, string>();
+  const policyOf = (page: string) => {
+    let policy = policies.get(page);
+    if (!policy) {
+      const html = fs.readFileSync(path.join(storybookDir, page), 'utf8');
+      const hashes = [...html.matchAll(/<script(?![^>]*\ssrc=)[^>]*>([\s\S]*?)<\/script>/g)].map(
+        ([, code]) => `'sha256-${createHash('sha256').update(code!).digest('base64')}'`,
+      );
+      policy = `default-src 'self'; script-src 'self' ${hashes.join(' ')}; style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self' data:; object-src 'none'; frame-ancestors 'self'`;
+      policies.set(page, policy);
+    }
+    return policy;
+  };
+  router.get(['/', '/index.html', '/iframe.html'], (req, res, next) => {
+    if (req.originalUrl === '/studio/storybook') return res.redirect(301, '/studio/storybook/');
+    const page = req.path === '/' ? 'index.html' : req.path.slice(1);
+    if (!fs.existsSync(path.join(storybookDir, page))) return next();
+    res.set('Content-Security-Policy', policyOf(page)).sendFile(path.join(storybookDir, page), { maxAge: 0 });
+  });
+  router.use(express.static(storybookDir, { index: false, maxAge: '1h' }));
+  return router;
+}
+
 export interface DocumentSource {
   title: string;
   url: string;
@@ -63,6 +95,8 @@ export function pages(options: {
   moduleSources: () => Promise<DocumentSource[]>;
 }): Router {
   const router = Router();
+  // Browsers ask for it on every page that names no icon (Storybook's preview frame): no icon, and no 404.
+  router.get('/favicon.ico', (_req, res) => res.status(204).set('Cache-Control', 'public, max-age=86400').end());
   router.get('/openapi.json', (_req, res) => {
     res.json(options.spec);
   });
@@ -97,6 +131,7 @@ export function pages(options: {
   });
   router.get('/studio/studio.css', (_req, res) => res.sendFile(path.join(studioDir, 'studio.css'), { maxAge: 0 }));
   router.get('/studio/studio.js', (_req, res) => res.sendFile(path.join(studioDir, 'dist/studio.js'), { maxAge: 0 }));
+  router.use('/studio/storybook', storybook());
 
   const { demoKey } = options;
   if (!demoKey) {

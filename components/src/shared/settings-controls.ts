@@ -115,7 +115,7 @@ export const THEME_TOKENS = [
 export type ThemeToken = (typeof THEME_TOKENS)[number]['token'];
 
 /** Storybook's `argTypes` entry for a control (Storybook's own control names). */
-export function storybookArgType(one: SettingControl): Record<string, unknown> {
+export function storybookArgType(one: SettingControl): { name: string } & Record<string, unknown> {
   const table = { category: 'settings', defaultValue: { summary: JSON.stringify(one.default) } };
   const common = { name: one.name, description: one.description, table };
   switch (one.kind) {

@@ -15,7 +15,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'node',
-          include: ['api/test/**/*.test.ts', 'sdk/test/**/*.test.ts'],
+          include: ['api/test/**/*.test.ts', 'sdk/test/**/*.test.ts', 'examples/templates/*/test/*.api.test.ts'],
           globalSetup: ['api/test/support/global-setup.ts'],
           // The suites share one module graph per worker: importing the server afresh for each file cost about
           // 2 s of CPU a file (112 s a run). Every suite starts its own platform and database; a cache at module level is keyed by content (json-schema.ts), never by a name that two databases could each give to something different.

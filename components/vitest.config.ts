@@ -42,7 +42,8 @@ export default defineConfig({
   plugins: [webDevServerSocketStub()],
   test: {
     name: 'components',
-    include: ['test/**/*.test.ts'],
+    // The module templates' element tests too: they use this project's browser and its helpers.
+    include: ['test/**/*.test.ts', '../examples/templates/*/test/*.element.test.ts'],
     browser: {
       enabled: true,
       headless: true,

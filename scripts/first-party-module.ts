@@ -43,8 +43,11 @@ export async function readManifest(moduleId: string): Promise<ModuleManifest> {
   return JSON.parse(await readFile(path.join(ROOT, 'api/src/modules', moduleId, 'dramac.module.json'), 'utf8'));
 }
 
-/** Bundles one element: an ES module for ES2022, minified, importing Lit from the shared runtime. */
-export async function bundleElement(source: string): Promise<Uint8Array> {
+/**
+ * Bundles one element: an ES module for ES2022, minified, importing Lit from the shared runtime. `define`
+ * replaces identifiers at build time (esbuild's `define`: the FAQ example compiles its version in).
+ */
+export async function bundleElement(source: string, define: Record<string, string> = {}): Promise<Uint8Array> {
   const result = await build({
     entryPoints: [source],
     absWorkingDir: ROOT,
@@ -57,6 +60,7 @@ export async function bundleElement(source: string): Promise<Uint8Array> {
     logLevel: 'silent',
     legalComments: 'none',
     plugins: [sharedLit],
+    define,
   });
   const [output] = result.outputFiles;
   if (!output || result.outputFiles.length !== 1) throw new Error('esbuild produced no single output file');

@@ -14,11 +14,9 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
-import { build } from 'esbuild';
-import type { components } from '@dramac/openapi/types';
+import { bundleElement, type ModuleManifest, type ModulePublishBody } from '../../scripts/first-party-module.js';
 
-export type ModulePublishBody = components['schemas']['ModulePublish'];
-export type ModuleManifest = components['schemas']['ModuleManifest'];
+export type { ModuleManifest, ModulePublishBody };
 
 /** The example module's id. */
 export const FAQ_MODULE_ID = 'acme.faq';
@@ -34,42 +32,15 @@ export async function readFaqManifest(version: 1 | 2): Promise<ModuleManifest> {
 }
 
 /**
- * Where every module bundle takes Lit from: the platform's shared runtime, one copy per page however many
- * modules it shows (a path on the platform's origin, which serves the bundles too).
- */
-export const SHARED_LIT = '/v1/runtime/lit@3.js';
-
-/**
- * Bundles `src/acme-faq.ts` for one manifest: an ES module importing Lit from the shared runtime, minified,
- * for ES2022. The
- * manifest's version is compiled in (so each version's bundle has its own content hash), and the "was this
- * helpful?" buttons only when the manifest declares the `feedback` collection they write to.
+ * Bundles `src/acme-faq.ts` for one manifest, as first-party elements are bundled (Lit from the shared
+ * runtime). The manifest's version is compiled in (so each version's bundle has its own content hash), and the
+ * "was this helpful?" buttons only when the manifest declares the `feedback` collection they write to.
  */
 export async function bundleFaqElement(manifest: ModuleManifest): Promise<Uint8Array> {
-  const result = await build({
-    entryPoints: [path.join(FAQ_MODULE_DIR, 'src', 'acme-faq.ts')],
-    absWorkingDir: FAQ_MODULE_DIR,
-    bundle: true,
-    format: 'esm',
-    platform: 'browser',
-    target: 'es2022',
-    minify: true,
-    write: false,
-    logLevel: 'silent',
-    plugins: [
-      {
-        name: 'shared-lit',
-        setup: (build) => build.onResolve({ filter: /^lit$/ }, () => ({ path: SHARED_LIT, external: true })),
-      },
-    ],
-    define: {
-      __FAQ_VERSION__: JSON.stringify(manifest.version),
-      __FAQ_FEEDBACK__: JSON.stringify(Boolean(manifest.collections?.feedback)),
-    },
+  return bundleElement(path.join(FAQ_MODULE_DIR, 'src', 'acme-faq.ts'), {
+    __FAQ_VERSION__: JSON.stringify(manifest.version),
+    __FAQ_FEEDBACK__: JSON.stringify(Boolean(manifest.collections?.feedback)),
   });
-  const [output] = result.outputFiles;
-  if (!output || result.outputFiles.length !== 1) throw new Error('esbuild produced no single output file');
-  return output.contents;
 }
 
 async function publishBody(version: 1 | 2): Promise<ModulePublishBody> {

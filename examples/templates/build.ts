@@ -1,7 +1,7 @@
 /**
  * Builds a module template into its `POST /v1/modules` body: the manifest, and each element's entry bundled
- * with esbuild (`src/<tag>.ts` → `<tag>.js`, one minified ES module importing Lit from the platform's shared
- * runtime). A module without elements ships an empty `index.js`: a version always has a bundle.
+ * (`src/<tag>.ts` → `<tag>.js`) by the first-party modules' `bundleElement`: one minified ES module importing
+ * Lit from the platform's shared runtime, a deep `lit/…` import refused.
  *
  *   npx tsx examples/templates/build.ts widget   # → examples/templates/widget/dist/publish.json
  *
@@ -10,8 +10,7 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
-import { SHARED_LIT, type ModuleManifest, type ModulePublishBody } from '../faq-module/build.js';
+import { bundleElement, type ModuleManifest, type ModulePublishBody } from '../../scripts/first-party-module.js';
 
 export const TEMPLATES = ['widget', 'app'] as const;
 export type Template = (typeof TEMPLATES)[number];
@@ -22,37 +21,17 @@ export async function readTemplateManifest(template: Template): Promise<ModuleMa
   return JSON.parse(await readFile(path.join(templateDir(template), 'dramac.module.json'), 'utf8')) as ModuleManifest;
 }
 
+/** One element's entry (`<tag>.js`), bundled from `src/<tag>.ts` as first-party elements are. */
 async function bundle(template: Template, entry: string): Promise<string> {
-  const result = await build({
-    entryPoints: [path.join(templateDir(template), 'src', entry.replace(/\.js$/, '.ts'))],
-    bundle: true,
-    format: 'esm',
-    platform: 'browser',
-    target: 'es2022',
-    minify: true,
-    write: false,
-    logLevel: 'silent',
-    plugins: [
-      {
-        name: 'shared-lit',
-        setup: (build) => build.onResolve({ filter: /^lit(\/.*)?$/ }, () => ({ path: SHARED_LIT, external: true })),
-      },
-    ],
-  });
-  const [output] = result.outputFiles;
-  if (!output || result.outputFiles.length !== 1) throw new Error(`esbuild made no single file of ${entry}`);
-  return Buffer.from(output.contents).toString('base64');
+  const source = path.join(templateDir(template), 'src', entry.replace(/\.js$/, '.ts'));
+  return Buffer.from(await bundleElement(source)).toString('base64');
 }
 
 export async function buildTemplate(template: Template): Promise<ModulePublishBody> {
   const manifest = await readTemplateManifest(template);
   const entries = (manifest.elements ?? []).map((element) => element.entry);
-  const files = Object.fromEntries(
-    entries.length > 0
-      ? await Promise.all(entries.map(async (entry) => [entry, await bundle(template, entry)] as const))
-      : [['index.js', Buffer.from('export {};\n').toString('base64')] as const],
-  );
-  return { manifest, files };
+  const files = await Promise.all(entries.map(async (entry) => [entry, await bundle(template, entry)] as const));
+  return { manifest, files: Object.fromEntries(files) };
 }
 
 async function main(template: string | undefined): Promise<void> {

@@ -91,36 +91,34 @@ export async function loadHolds(
 ): Promise<Map<string, Hold[]>> {
   const holds = new Map<string, Hold[]>(staffIds.map((id) => [id, []]));
   if (staffIds.length === 0) return holds;
+  // One row per person, their holds as one JSON array: thousands of holds parse as one JSON text instead of
+  // thousands of rows of the wire protocol (most of the query's time on the client when it came as rows).
   const { rows } = (await tx.raw(
-    `SELECT staff_id, service_id, capacity, seats_taken,
-            extract(epoch FROM starts_at) * 1000 AS start,
-            extract(epoch FROM lower(blocked)) * 1000 AS blocked_start,
-            extract(epoch FROM upper(blocked)) * 1000 AS blocked_end
+    `SELECT staff_id,
+            json_agg(json_build_array(
+              service_id, capacity, seats_taken,
+              (extract(epoch FROM starts_at) * 1000)::bigint,
+              (extract(epoch FROM lower(blocked)) * 1000)::bigint,
+              (extract(epoch FROM upper(blocked)) * 1000)::bigint
+            ) ORDER BY lower(blocked)) AS holds
        FROM mod_booking.slots
       WHERE staff_id = ANY (?::uuid[]) AND blocked && tstzrange(?::timestamptz, ?::timestamptz)
-      ORDER BY staff_id, lower(blocked)`,
+      GROUP BY staff_id`,
     [staffIds, new Date(from).toISOString(), new Date(to).toISOString()],
-  )) as {
-    rows: {
-      staff_id: string;
-      service_id: string;
-      capacity: number;
-      seats_taken: number;
-      start: string | number;
-      blocked_start: string | number;
-      blocked_end: string | number;
-    }[];
-  };
+  )) as { rows: { staff_id: string; holds: [string, number, number, number, number, number][] }[] };
   for (const row of rows) {
-    holds.get(row.staff_id)!.push({
-      staffId: row.staff_id,
-      serviceId: row.service_id,
-      start: Number(row.start),
-      blockedStart: Number(row.blocked_start),
-      blockedEnd: Number(row.blocked_end),
-      capacity: row.capacity,
-      seatsTaken: row.seats_taken,
-    });
+    holds.set(
+      row.staff_id,
+      row.holds.map(([serviceId, capacity, seatsTaken, start, blockedStart, blockedEnd]) => ({
+        staffId: row.staff_id,
+        serviceId,
+        start,
+        blockedStart,
+        blockedEnd,
+        capacity,
+        seatsTaken,
+      })),
+    );
   }
   return holds;
 }

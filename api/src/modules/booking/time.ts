@@ -84,13 +84,73 @@ export function hoursProblem(ranges: readonly HoursRange[]): string | null {
 /** Whether a day starts at 00:00 (after a gap at midnight, Luxon's days go on starting at the hour it moved to). */
 const atMidnight = (day: DateTime) => day.hour === 0 && day.minute === 0 && day.second === 0 && day.millisecond === 0;
 
+/** A calendar day of a zone, placed on the time line by Luxon. */
+interface ZoneDay {
+  date: string;
+  /** 1 (Monday) to 7 (Sunday). */
+  weekday: number;
+  /** Its first instant and the next day's first. */
+  start: number;
+  end: number;
+  /** Its offset at `start`, in minutes. */
+  offset: number;
+  /**
+   * It starts at midnight and has the same offset at the next one, so none changed in between (zones change it
+   * at most once a day): a wall-clock time of the day is its start plus the time, no zone lookup.
+   */
+  steady: boolean;
+}
+
+/**
+ * Days already placed, by zone and date. Placing one takes Luxon a dozen zone lookups (each an Intl call);
+ * every availability request asks for the same few months of the same few zones, so they are kept. A zone's
+ * rules do not change while the process runs; the bound only keeps a long-running process small.
+ */
+const zoneDays = new Map<string, ZoneDay>();
+const MAX_ZONE_DAYS = 50_000;
+
+function zoneDay(zone: string, date: string): ZoneDay {
+  const key = `${zone} ${date}`;
+  let known = zoneDays.get(key);
+  if (!known) {
+    // Each day from its own midnight (`startOf`): where a zone skips midnight, that one day starts at 01:00.
+    const day = DateTime.fromISO(date, { zone }).startOf('day');
+    const next = day.plus({ days: 1 }).startOf('day');
+    // A date the zone skips altogether (Samoa's 30 December 2011) lands on the next one: it lasts no time.
+    const skipped = day.toISODate() !== date;
+    known = {
+      date,
+      weekday: day.weekday,
+      start: day.toMillis(),
+      end: skipped ? day.toMillis() : next.toMillis(),
+      offset: day.offset,
+      steady: !skipped && day.offset === next.offset && atMidnight(day),
+    };
+    if (zoneDays.size >= MAX_ZONE_DAYS) zoneDays.clear();
+    zoneDays.set(key, known);
+  }
+  return known;
+}
+
+/** The `YYYY-MM-DD` date `days` after another (calendar arithmetic, no zone involved). */
+function addDays(date: string, days: number): string {
+  const [year, month, day] = date.split('-').map(Number) as [number, number, number];
+  return new Date(Date.UTC(year, month - 1, day + days)).toISOString().slice(0, 10);
+}
+
+/** The date an instant has in a zone. */
+const dateIn = (zone: string, instant: number) => DateTime.fromMillis(instant, { zone }).toISODate()!;
+
 /**
  * The instant a wall-clock time of a local day has in a zone (a time in a spring-forward gap moves on);
  * `24:00` is the next day's start.
  */
-function instant(day: DateTime, next: DateTime, time: string): number {
-  if (time === '24:00') return next.toMillis();
-  return day.set({ hour: Number(time.slice(0, 2)), minute: Number(time.slice(3, 5)) }).toMillis();
+function instant(zone: string, day: ZoneDay, time: string): number {
+  if (time === '24:00') return day.end;
+  if (day.steady) return day.start + minutesOf(time) * MINUTE;
+  return DateTime.fromMillis(day.start, { zone })
+    .set({ hour: Number(time.slice(0, 2)), minute: Number(time.slice(3, 5)) })
+    .toMillis();
 }
 
 export interface WorkingTime {
@@ -107,25 +167,20 @@ export interface WorkingTime {
  * wall-clock times) runs into the next day.
  */
 export function workingTime(staff: StaffSchedule, from: number, to: number): WorkingTime {
+  const zone = staff.timeZone;
   const ranges: [number, number][] = [];
-  let day = DateTime.fromMillis(from, { zone: staff.timeZone }).startOf('day').minus({ days: 1 });
-  const lastDay = DateTime.fromMillis(to, { zone: staff.timeZone }).startOf('day').plus({ days: 1 });
-  while (day <= lastDay) {
-    const next = day.plus({ days: 1 }).startOf('day');
-    // Starting at midnight, with the same offset at the next one: none changed in between (zones change it at
-    // most once a day), so a wall-clock time of the day is its midnight plus the time: no slow zone lookups.
-    const steady = day.offset === next.offset && atMidnight(day);
-    const at = (time: string) =>
-      !steady || time === '24:00' ? instant(day, next, time) : day.toMillis() + minutesOf(time) * MINUTE;
-    const hours = staff.overrides.get(day.toISODate()!) ?? staff.weekly[WEEKDAYS[day.weekday - 1]!] ?? [];
+  const lastDate = addDays(dateIn(zone, to), 1);
+  for (let date = addDays(dateIn(zone, from), -1); date <= lastDate; date = addDays(date, 1)) {
+    const day = zoneDay(zone, date);
+    if (day.start === day.end) continue;
+    const hours = staff.overrides.get(date) ?? staff.weekly[WEEKDAYS[day.weekday - 1]!] ?? [];
     for (const { start, end } of hours) {
       const crosses = end !== '24:00' && minutesOf(end) <= minutesOf(start);
-      const begins = at(start);
-      const ends = crosses ? instant(next, next.plus({ days: 1 }).startOf('day'), end) : at(end);
+      const begins = instant(zone, day, start);
+      const ends = instant(zone, crosses ? zoneDay(zone, addDays(date, 1)) : day, end);
       // Hours wholly inside a spring-forward gap are no time at all.
       if (ends > begins) ranges.push([begins, ends]);
     }
-    day = next;
   }
   ranges.sort((a, b) => a[0] - b[0]);
   const stretches: [number, number][] = [];
@@ -218,8 +273,7 @@ export function freeSlots(input: {
 
 /**
  * The local calendar days of [first, last] in a zone, each with its [start, end) instants and a formatter of
- * instants as RFC 3339 with the zone's offset. The offset is looked up twice a day (zones change it at most
- * once a day), and per instant only on a day it changes or outside the day.
+ * instants as RFC 3339 with the zone's offset, looked up per instant only on a day it changes or outside the day.
  */
 export function localDays(
   first: string,
@@ -228,26 +282,17 @@ export function localDays(
 ): { date: string; start: number; end: number; format: (instant: number) => string }[] {
   const iana = IANAZone.create(zone);
   const days = [];
-  // Each day from its own midnight (`startOf`): where a zone skips midnight, that one day starts at 01:00.
-  let day = DateTime.fromISO(first, { zone }).startOf('day');
-  const end = DateTime.fromISO(last, { zone }).startOf('day');
-  while (day <= end) {
-    const next = day.plus({ days: 1 }).startOf('day');
-    const start = day.toMillis();
-    const stop = next.toMillis();
-    const date = day.toISODate()!;
-    // Starting at midnight, with the same offset at the next one: none changed in between (at most once a day).
-    const steady = day.offset === next.offset && atMidnight(day);
-    const suffix = offsetSuffix(day.offset);
+  for (let date = first; date <= last; date = addDays(date, 1)) {
+    const { start, end, steady, offset } = zoneDay(zone, date);
+    const suffix = offsetSuffix(offset);
     days.push({
       date,
       start,
-      end: stop,
+      end,
       // Within a steady day an instant's local time is its distance from midnight: no Date, no lookup.
       format: (at: number) =>
-        steady && at >= start && at < stop ? `${date}T${clock(at - start)}${suffix}` : rfc3339(at, iana.offset(at)),
+        steady && at >= start && at < end ? `${date}T${clock(at - start)}${suffix}` : rfc3339(at, iana.offset(at)),
     });
-    day = next;
   }
   return days;
 }

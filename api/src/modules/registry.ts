@@ -255,18 +255,21 @@ export const registryHandlers: Pick<
         moduleId,
         (manifest.elements ?? []).map((element) => element.tag),
       );
-      await tx('bundle_files')
-        .insert(
-          files.map(({ path, sha256, integrity, size, content }) => ({
-            sha256,
-            integrity,
-            size,
-            content,
-            media_type: path.endsWith('.js') ? JAVASCRIPT : 'application/octet-stream',
-          })),
-        )
-        .onConflict('sha256')
-        .ignore();
+      // An integration may ship no files (knex makes no statement of an empty insert: it throws).
+      if (files.length > 0) {
+        await tx('bundle_files')
+          .insert(
+            files.map(({ path, sha256, integrity, size, content }) => ({
+              sha256,
+              integrity,
+              size,
+              content,
+              media_type: path.endsWith('.js') ? JAVASCRIPT : 'application/octet-stream',
+            })),
+          )
+          .onConflict('sha256')
+          .ignore();
+      }
       const stored: StoredFile[] = files.map(({ path, sha256, integrity, size }) => ({
         path,
         sha256,

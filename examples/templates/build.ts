@@ -1,7 +1,8 @@
 /**
  * Builds a module template into its `POST /v1/modules` body: the manifest, and each element's entry bundled
  * (`src/<tag>.ts` → `<tag>.js`) by the first-party modules' `bundleElement`: one minified ES module importing
- * Lit from the platform's shared runtime, a deep `lit/…` import refused.
+ * Lit from the platform's shared runtime, a deep `lit/…` import refused. An integration has no element (its
+ * `src/` is the vendor's back end, which stays with the vendor): it ships no files.
  *
  *   npx tsx examples/templates/build.ts widget   # → examples/templates/widget/dist/publish.json
  *
@@ -12,7 +13,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { bundleElement, type ModuleManifest, type ModulePublishBody } from '../../scripts/first-party-module.js';
 
-export const TEMPLATES = ['widget', 'app'] as const;
+export const TEMPLATES = ['widget', 'app', 'integration', 'system'] as const;
 export type Template = (typeof TEMPLATES)[number];
 
 export const templateDir = (template: Template) => path.join(path.dirname(fileURLToPath(import.meta.url)), template);

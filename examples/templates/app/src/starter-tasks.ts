@@ -109,7 +109,8 @@ export class StarterTasks extends LitElement {
   }
 
   private toggle(task: Task): Promise<void> {
-    return this.change(() => this.call('PATCH', `tasks/${task.id}?site_id=${this.siteId}`, { done: !task.done }));
+    // A record is found by its id alone: its site is its own.
+    return this.change(() => this.call('PATCH', `tasks/${task.id}`, { done: !task.done }));
   }
 
   override render() {

@@ -31,7 +31,7 @@ function tasksApi(canWrite = true) {
       tasks.push({ id: String(tasks.length + 1), done: false, ...(body as { title: string }) });
     if (request.method === 'PATCH')
       Object.assign(
-        tasks.find((task) => request.url.includes(`/tasks/${task.id}?`))!,
+        tasks.find((task) => request.url.endsWith(`/tasks/${task.id}`))!,
         body,
       );
     return Response.json({ data: tasks, has_more: false, next_cursor: null });

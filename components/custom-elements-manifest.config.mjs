@@ -19,7 +19,7 @@ export default {
  * The analyzer reads `static properties` but takes `{ state: true }` entries (internal reactive state,
  * no attribute) for attributes. This drops them before inheritance copies them into subclasses.
  */
-function litStateIsNotAnAttribute() {
+export function litStateIsNotAnAttribute() {
   const stateFields = new Map(); // class name → names of its state properties
   return {
     name: 'dramac:lit-state-is-not-an-attribute',

@@ -1,3 +1,4 @@
+/// <reference types="vite/client" />
 /**
  * What every story gets in Storybook: docs pages built from the Custom Elements Manifest, and controls for
  * the element's install settings and the site's theme. The settings controls come from the element's settings
@@ -10,15 +11,25 @@ import { styleMap } from 'lit/directives/style-map.js';
 import booking from '../api/src/modules/booking/dramac.module.json' with { type: 'json' };
 import crm from '../api/src/modules/crm/dramac.module.json' with { type: 'json' };
 import elements from '../components/custom-elements.json' with { type: 'json' };
+import templateElements from '../examples/templates/dist/custom-elements.json' with { type: 'json' };
 import type { SettingsSchema } from '../components/src/shared/index.js';
 import { settingArgTypes, settingsFromArgs, themeArgTypes, themeStyleFromArgs } from './controls.js';
 
-setCustomElementsManifest(elements);
+// The templates' elements are documented like ours: their manifest is made by `npm run analyze:templates`.
+setCustomElementsManifest({ ...elements, modules: [...elements.modules, ...templateElements.modules] });
 
-/** Each first-party element's settings schema, by tag. */
+interface ModuleManifest {
+  elements?: { tag: string; settings?: unknown }[];
+}
+/** The module templates' manifests: each new template's controls come with it. */
+const templateManifests = Object.values(
+  import.meta.glob<ModuleManifest>('../examples/templates/*/dramac.module.json', { eager: true, import: 'default' }),
+);
+
+/** Each element's settings schema, by tag: the first-party modules' and the templates'. */
 const settingsSchemas = new Map<string, SettingsSchema>(
-  [booking, crm].flatMap((manifest) =>
-    manifest.elements.map((element) => [element.tag, element.settings as SettingsSchema] as const),
+  [booking, crm, ...templateManifests].flatMap((manifest: ModuleManifest) =>
+    (manifest.elements ?? []).map((element) => [element.tag, element.settings as SettingsSchema] as const),
   ),
 );
 

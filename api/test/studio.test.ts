@@ -108,6 +108,40 @@ describe('the agency studio at /studio', () => {
     await site.close();
   });
 
+  it('previews a third party’s element from its module’s bundle, with the site’s data and the edited settings', async () => {
+    const page = await browser.newPage();
+    const complaints: string[] = [];
+    page.on('pageerror', (error) => complaints.push(error.message));
+    page.on('console', (message) => message.type() === 'error' && complaints.push(message.text()));
+    const bundles: string[] = [];
+    page.on('response', (response) => {
+      if (response.url().includes('/v1/bundles/')) bundles.push(`${response.status()} ${response.url()}`);
+    });
+    await signIn(page);
+    // The studio carries the first-party elements only: acme.faq's comes from the registry, as on a site.
+    await page.getByLabel('Module').selectOption('acme.faq');
+    const faq = page.locator('[data-preview] acme-faq');
+    await faq.getByText('Do you bake on Sundays?').waitFor({ timeout: 15_000 });
+    expect(bundles).toEqual([expect.stringMatching(/^200 .*\/v1\/bundles\/[0-9a-f]{64}\.js$/)]);
+    // The saved settings, then an unsaved edit, reach it like any element's.
+    expect(await faq.locator('[part="title"]').innerText()).toBe('Questions about the bakery');
+    await page.getByLabel('Title').fill('<b>Ask</b> us');
+    await expect.poll(() => faq.locator('[part="title"]').innerText()).toBe('<b>Ask</b> us');
+    expect(complaints).toEqual([]);
+    await page.close();
+
+    // A bundle that does not arrive (the network fails here) is said so, and the settings stay editable.
+    const offline = await browser.newPage();
+    await offline.route('**/v1/bundles/**', (route) => route.abort());
+    await signIn(offline);
+    await offline.getByLabel('Module').selectOption('acme.faq');
+    const alert = offline.getByRole('alert');
+    await alert.waitFor();
+    expect(await alert.innerText()).toContain('<acme-faq> could not be loaded');
+    expect(await offline.getByLabel('Title').isEditable()).toBe(true);
+    await offline.close();
+  });
+
   it('signs out, ending the session at the API; a session that ends while open returns to the sign-in form', async () => {
     const page = await browser.newPage();
     const tokens = new Set<string>();
@@ -187,6 +221,15 @@ describe('the agency studio at /studio', () => {
       expect(text).toContain(expected);
     }
     await page.screenshot({ path: STORYBOOK_SCREENSHOT });
+
+    // A module template's element is documented the same way: its manifest's settings, its own attributes.
+    await page.goto(
+      `${platform.url}/studio/storybook/iframe.html?id=templates-widget-starter-notice--docs&viewMode=docs`,
+    );
+    await docs.getByText('dismissible', { exact: true }).first().waitFor({ timeout: 15_000 });
+    const template = await docs.innerText();
+    for (const expected of ['api-base', 'tone', 'dismissible', '--dm-color-primary'])
+      expect(template).toContain(expected);
     expect(complaints).toEqual([]);
     await page.close();
   });

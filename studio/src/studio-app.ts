@@ -9,13 +9,7 @@
  */
 import { LitElement, css, html, nothing, type PropertyValues } from 'lit';
 import { createDramacClient, type DramacClient, type components } from '@dramac/sdk';
-import {
-  DramacAppElement,
-  THEME_TOKENS,
-  settingControls,
-  type SettingControl,
-  type SettingsSchema,
-} from '@dramac/components';
+import { THEME_TOKENS, settingControls, type SettingControl, type SettingsSchema } from '@dramac/components';
 import componentsPackage from '@dramac/components/package.json' with { type: 'json' };
 import elementsManifest from '@dramac/components/custom-elements.json' with { type: 'json' };
 import { npmEntries, originCheck, snippets, KEY_PLACEHOLDER } from './snippets.js';
@@ -74,6 +68,7 @@ export class StudioApp extends LitElement {
     tokens: { state: true },
     origins: { state: true },
     previewKey: { state: true },
+    bundle: { state: true },
     embedKey: { state: true },
     pasteAddress: { state: true },
     busy: { state: true },
@@ -104,6 +99,8 @@ export class StudioApp extends LitElement {
   declare busy: boolean;
   declare failure: Failure | null;
   declare notice: string;
+  /** The bundle of an element this page does not carry (a third party's), while it loads or after it failed. */
+  declare bundle: { tag: string; status: 'loading' | 'ready' | 'failed' } | null;
 
   constructor() {
     super();
@@ -125,6 +122,7 @@ export class StudioApp extends LitElement {
     this.busy = false;
     this.failure = null;
     this.notice = '';
+    this.bundle = null;
   }
 
   private readonly apiBase = location.origin;
@@ -351,14 +349,49 @@ export class StudioApp extends LitElement {
   private preview: (HTMLElement & { settings?: unknown }) | null = null;
 
   protected override willUpdate(changed: PropertyValues<this>): void {
-    if (changed.has('tag') || changed.has('previewKey')) {
+    if (changed.has('tag') || changed.has('previewKey') || changed.has('bundle')) {
+      const element = this.elements().find((one) => one.tag === this.tag);
+      const defined = element && customElements.get(element.tag);
       this.preview =
-        this.tag && this.previewKey
-          ? previewElement(this.tag, this.apiBase, this.previewKey.secret, this.siteId, this.token!)
+        element && defined && this.previewKey
+          ? previewElement(element, this.versions[this.moduleId]!.manifest.type, this.connection())
           : null;
+      if (element && !defined) this.loadBundle(element);
     }
     // The edited settings go in as a property: each edit shows at once, nothing is saved yet.
     if (this.preview) this.preview.settings = { ...this.settings };
+  }
+
+  /**
+   * Loads the bundle of an element the studio does not carry itself (every first-party one it does), as the
+   * loader would on a site: a module script from the platform, checked against its integrity hash.
+   */
+  private loadBundle(element: ManifestElement): void {
+    if (this.bundle?.tag === element.tag) return;
+    const file = this.versions[this.moduleId]?.files.find((one) => one.path === element.entry);
+    if (!file) {
+      this.bundle = { tag: element.tag, status: 'failed' };
+      return;
+    }
+    this.bundle = { tag: element.tag, status: 'loading' };
+    const script = document.createElement('script');
+    // From this page's own origin, which its CSP allows: the API serves both.
+    Object.assign(script, {
+      type: 'module',
+      src: new URL(new URL(file.url).pathname, this.apiBase).href,
+      integrity: file.integrity,
+      crossOrigin: 'anonymous',
+    });
+    const settle = (status: 'ready' | 'failed') => {
+      if (this.bundle?.tag === element.tag) this.bundle = { tag: element.tag, status };
+    };
+    script.addEventListener('error', () => settle('failed'));
+    void customElements.whenDefined(element.tag).then(() => settle('ready'));
+    document.head.append(script);
+  }
+
+  private connection() {
+    return { apiBase: this.apiBase, key: this.previewKey?.secret ?? '', siteId: this.siteId, token: this.token ?? '' };
   }
 
   protected override updated(): void {
@@ -580,6 +613,12 @@ export class StudioApp extends LitElement {
           Allow previews from the studio
         </button>`;
     }
+    if (this.bundle?.tag === this.tag && this.bundle.status === 'failed') {
+      return html`<p class="failure" role="alert">
+        The element <code>&lt;${this.tag}&gt;</code> could not be loaded from its module’s bundle, so it cannot be
+        previewed here. Its settings can still be edited and saved.
+      </p>`;
+    }
     if (!this.preview) return html`<p class="muted">Preparing the preview…</p>`;
     return html`<div data-preview>${this.preview}</div>`;
   }
@@ -756,16 +795,22 @@ function value(event: Event): string {
 }
 
 /**
- * The element under preview, made by tag (a module's tag is data, not markup). Widgets read the site's data
- * with the preview key; app elements (a client's staff screens) take the signed-in user's token instead.
+ * The element under preview, made by tag (a module's tag is data, not markup). Elements for visitors read the
+ * site's data with the preview key, as on the site; screens for signed-in users (an app's, by default) take
+ * the signed-in user's token instead.
  */
-function previewElement(tag: string, apiBase: string, key: string, siteId: string, token: string): HTMLElement {
-  const element = document.createElement(tag) as HTMLElement & { token?: string };
-  element.setAttribute('api-base', apiBase);
-  element.setAttribute('site-id', siteId);
-  if (element instanceof DramacAppElement) element.token = token;
-  else element.setAttribute('key', key);
-  return element;
+function previewElement(
+  element: ManifestElement,
+  moduleType: ModuleVersion['manifest']['type'],
+  connection: { apiBase: string; key: string; siteId: string; token: string },
+): HTMLElement {
+  const preview = document.createElement(element.tag) as HTMLElement & { token?: string };
+  preview.setAttribute('api-base', connection.apiBase);
+  preview.setAttribute('site-id', connection.siteId);
+  const audience = element.audience ?? (moduleType === 'widget' ? 'visitors' : 'users');
+  if (audience === 'users') preview.token = connection.token;
+  else preview.setAttribute('key', connection.key);
+  return preview;
 }
 
 customElements.define('studio-app', StudioApp);

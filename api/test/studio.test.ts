@@ -10,6 +10,12 @@ import { startTestPlatform, type TestPlatform } from './support/platform.js';
 const SCREENSHOT = fileURLToPath(new URL('../../test-results/studio.png', import.meta.url));
 const STORYBOOK_SCREENSHOT = fileURLToPath(new URL('../../test-results/storybook-docs.png', import.meta.url));
 
+/**
+ * How long an element may take to show its first data. In CI this file can share the two cores with a
+ * 100,000-row import (seen: everything three times slower, a preview's first render past 15 s).
+ */
+const FIRST_RENDER_MS = 40_000;
+
 let platform: TestPlatform;
 let browser: Browser;
 
@@ -36,7 +42,7 @@ async function signIn(page: Page): Promise<void> {
   await page.getByRole('button', { name: 'Sign in' }).click();
 }
 
-describe('the agency studio at /studio', () => {
+describe('the agency studio at /studio', { timeout: 120_000 }, () => {
   it('configures the booking widget with a live preview, saves, and the site shows the new settings', async () => {
     const page = await browser.newPage({ viewport: { width: 1400, height: 1100 } });
     const complaints: string[] = [];
@@ -48,7 +54,18 @@ describe('the agency studio at /studio', () => {
     // The form is the module's settings schema: its colour and its first day of the week among them.
     await expect.poll(() => page.getByLabel('First day of week').inputValue()).toBe('monday');
     // The preview reads the site's real data: the demo bakery's one service, its month of free days.
-    await page.locator('[data-preview] dm-booking [part~="grid"]').waitFor({ timeout: 15_000 });
+    await page
+      .locator('[data-preview] dm-booking [part~="grid"]')
+      .waitFor({ timeout: FIRST_RENDER_MS })
+      .catch(async (error: Error) => {
+        // Say what showed instead (an error state, a refused origin…) and what the page complained of.
+        const shown = await page.getByRole('region', { name: 'Preview' }).innerText();
+        const inside = await page
+          .locator('[data-preview] dm-booking')
+          .evaluate((host) => host.shadowRoot?.textContent ?? '(no shadow root)')
+          .catch(() => '(no element)');
+        throw new Error(`${error.message}\nPreview: ${shown}\nIts element: ${inside}\nPage: ${complaints.join(' | ')}`);
+      });
     expect(await firstWeekday(page, '[data-preview]')).toBe('Mon');
 
     await page.getByLabel('Accent color').fill('#aa3300');
@@ -100,7 +117,7 @@ describe('the agency studio at /studio', () => {
     // The plain HTML example page, embedded with the one-line loader, shows the saved settings.
     const site = await browser.newPage();
     await site.goto(`${platform.url}/`);
-    await site.locator('main dm-booking [part~="grid"]').waitFor({ timeout: 15_000 });
+    await site.locator('main dm-booking [part~="grid"]').waitFor({ timeout: FIRST_RENDER_MS });
     expect(await firstWeekday(site, 'main')).toBe('Sun');
     expect(await site.locator('main dm-booking').evaluate((host) => host.style.getPropertyValue('--_dm-primary'))).toBe(
       '#aa3300',
@@ -121,7 +138,7 @@ describe('the agency studio at /studio', () => {
     // The studio carries the first-party elements only: acme.faq's comes from the registry, as on a site.
     await page.getByLabel('Module').selectOption('acme.faq');
     const faq = page.locator('[data-preview] acme-faq');
-    await faq.getByText('Do you bake on Sundays?').waitFor({ timeout: 15_000 });
+    await faq.getByText('Do you bake on Sundays?').waitFor({ timeout: FIRST_RENDER_MS });
     expect(bundles).toEqual([expect.stringMatching(/^200 .*\/v1\/bundles\/[0-9a-f]{64}\.js$/)]);
     // The saved settings, then an unsaved edit, reach it like any element's.
     expect(await faq.locator('[part="title"]').innerText()).toBe('Questions about the bakery');
@@ -204,7 +221,7 @@ describe('the agency studio at /studio', () => {
     await page.goto(
       `${platform.url}/studio/storybook/iframe.html?id=${story}&viewMode=story&args=setting_first_day_of_week:sunday;token--dm-color-primary:!hex(aa3300)`,
     );
-    await page.locator('dm-booking [part~="grid"]').waitFor({ timeout: 15_000 });
+    await page.locator('dm-booking [part~="grid"]').waitFor({ timeout: FIRST_RENDER_MS });
     await expect.poll(() => firstWeekday(page, 'body')).toBe('Sun');
     expect(
       await page
@@ -215,7 +232,7 @@ describe('the agency studio at /studio', () => {
     // The docs page: the element's API from the Custom Elements Manifest, and the settings and theme controls.
     await page.goto(`${platform.url}/studio/storybook/iframe.html?id=modules-booking-dm-booking--docs&viewMode=docs`);
     const docs = page.locator('#storybook-docs');
-    await docs.getByText('time-zone', { exact: true }).first().waitFor({ timeout: 15_000 });
+    await docs.getByText('time-zone', { exact: true }).first().waitFor({ timeout: FIRST_RENDER_MS });
     const text = await docs.innerText();
     for (const expected of ['api-base', 'first_day_of_week', 'accent_color', '--dm-color-primary']) {
       expect(text).toContain(expected);
@@ -226,7 +243,7 @@ describe('the agency studio at /studio', () => {
     await page.goto(
       `${platform.url}/studio/storybook/iframe.html?id=templates-widget-starter-notice--docs&viewMode=docs`,
     );
-    await docs.getByText('dismissible', { exact: true }).first().waitFor({ timeout: 15_000 });
+    await docs.getByText('dismissible', { exact: true }).first().waitFor({ timeout: FIRST_RENDER_MS });
     const template = await docs.innerText();
     for (const expected of ['api-base', 'tone', 'dismissible', '--dm-color-primary'])
       expect(template).toContain(expected);

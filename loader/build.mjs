@@ -3,7 +3,8 @@
  *   loader.js       the bootstrap behind `<script src="…/v1/embed/pk_….js">`; the server puts the site's
  *                   configuration where `__DRAMAC_CONFIG__` stands
  *   lit-runtime.js  Lit, once for every module on a page: module bundles import it as `/v1/runtime/lit@3.js`
- *   frame.js        the iframe embed's page script: it tells the host page its height
+ *   frame.js        the iframe embed's page script: it tells the host page its height, and applies a studio
+ *                   preview's settings and theme
  *   launcher.js     floating widgets' light button, imported by the embed script of sites that have one
  */
 import { fileURLToPath } from 'node:url';

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildTemplate } from '../../examples/templates/build.js';
 import { seedDemoBooking, seedDemoModule } from '../src/demo-module.js';
 import { launchChromium } from './support/browser.js';
 import { startTestPlatform, type TestPlatform } from './support/platform.js';
@@ -125,38 +126,54 @@ describe('the agency studio at /studio', { timeout: 120_000 }, () => {
     await site.close();
   });
 
-  it('previews a third party’s element from its module’s bundle, with the site’s data and the edited settings', async () => {
+  it('previews a third party’s element in the iframe embed, on the site’s frame origin, with the edits posted to it', async () => {
     const page = await browser.newPage();
     const complaints: string[] = [];
     page.on('pageerror', (error) => complaints.push(error.message));
     page.on('console', (message) => message.type() === 'error' && complaints.push(message.text()));
-    const bundles: string[] = [];
-    page.on('response', (response) => {
-      if (response.url().includes('/v1/bundles/')) bundles.push(`${response.status()} ${response.url()}`);
-    });
     await signIn(page);
-    // The studio carries the first-party elements only: acme.faq's comes from the registry, as on a site.
+    // The studio carries the first-party elements only; acme.faq's code runs in a frame of another origin,
+    // where it reaches nothing of the studio's (the session above all).
     await page.getByLabel('Module').selectOption('acme.faq');
-    const faq = page.locator('[data-preview] acme-faq');
+    const frame = page.locator('[data-preview] iframe');
+    await frame.waitFor({ timeout: FIRST_RENDER_MS });
+    expect(new URL((await frame.getAttribute('src'))!).host).toMatch(/^[0-9a-f]{32}\.frames\.localhost:\d+$/);
+    const faq = frame.contentFrame().locator('acme-faq');
     await faq.getByText('Do you bake on Sundays?').waitFor({ timeout: FIRST_RENDER_MS });
-    expect(bundles).toEqual([expect.stringMatching(/^200 .*\/v1\/bundles\/[0-9a-f]{64}\.js$/)]);
-    // The saved settings, then an unsaved edit, reach it like any element's.
+    expect(await page.evaluate(() => customElements.get('acme-faq') === undefined)).toBe(true);
+    // The saved settings, then unsaved edits of a setting and of the theme, reach it.
     expect(await faq.locator('[part="title"]').innerText()).toBe('Questions about the bakery');
     await page.getByLabel('Title').fill('<b>Ask</b> us');
     await expect.poll(() => faq.locator('[part="title"]').innerText()).toBe('<b>Ask</b> us');
+    await page.locator('[id="token--dm-color-primary"]').fill('#aa3300');
+    await expect
+      .poll(() => faq.evaluate((host) => getComputedStyle(host).getPropertyValue('--dm-color-primary').trim()))
+      .toBe('#aa3300');
+    // The frame tells its height, and the studio sizes the frame to it.
+    await expect.poll(async () => (await frame.boundingBox())!.height).toBeGreaterThan(100);
     expect(complaints).toEqual([]);
-    await page.close();
 
-    // A bundle that does not arrive (the network fails here) is said so, and the settings stay editable.
-    const offline = await browser.newPage();
-    await offline.route('**/v1/bundles/**', (route) => route.abort());
-    await signIn(offline);
-    await offline.getByLabel('Module').selectOption('acme.faq');
-    const alert = offline.getByRole('alert');
-    await alert.waitFor();
-    expect(await alert.innerText()).toContain('<acme-faq> could not be loaded');
-    expect(await offline.getByLabel('Title').isEditable()).toBe(true);
-    await offline.close();
+    // A third party's screen for signed-in users would need the session: it is not previewed.
+    const token = await platform.signIn(platform.demo!.email, platform.demo!.password);
+    expect((await platform.request('POST', '/v1/modules', { token, body: await buildTemplate('app') })).status).toBe(
+      201,
+    );
+    const siteId = (await platform.request('GET', '/v1/sites', { token })).body.data[0].id as string;
+    const installed = await platform.request('POST', `/v1/sites/${siteId}/installs`, {
+      token,
+      body: { module_id: 'starter.tasks' },
+    });
+    expect(installed.status, installed.text).toBe(201);
+    await page.reload();
+    await page.getByLabel('Email').fill(platform.demo!.email);
+    await page.getByLabel('Password').fill(platform.demo!.password);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByLabel('Module').selectOption('starter.tasks');
+    const refusal = page.locator('[data-preview-refusal]');
+    await refusal.waitFor();
+    expect(await refusal.innerText()).toContain('would hand it your session');
+    expect(await page.locator('[data-preview]').count()).toBe(0);
+    await page.close();
   });
 
   it('signs out, ending the session at the API; a session that ends while open returns to the sign-in form', async () => {
@@ -257,6 +274,8 @@ describe('the agency studio at /studio', { timeout: 120_000 }, () => {
     const csp = response.headers.get('content-security-policy')!;
     expect(csp).toContain("script-src 'self'");
     expect(csp).toContain("frame-ancestors 'none'");
+    // It frames the iframe embed's origins alone (the previews of third parties' elements).
+    expect(csp).toMatch(/; frame-src http:\/\/\*\.frames\.localhost:\d+$/);
     expect(await response.text()).not.toContain('%DRAMAC_FRAME_URL%');
   });
 });

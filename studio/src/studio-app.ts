@@ -68,7 +68,6 @@ export class StudioApp extends LitElement {
     tokens: { state: true },
     origins: { state: true },
     previewKey: { state: true },
-    bundle: { state: true },
     embedKey: { state: true },
     pasteAddress: { state: true },
     busy: { state: true },
@@ -99,8 +98,6 @@ export class StudioApp extends LitElement {
   declare busy: boolean;
   declare failure: Failure | null;
   declare notice: string;
-  /** The bundle of an element this page does not carry (a third party's), while it loads or after it failed. */
-  declare bundle: { tag: string; status: 'loading' | 'ready' | 'failed' } | null;
 
   constructor() {
     super();
@@ -122,7 +119,6 @@ export class StudioApp extends LitElement {
     this.busy = false;
     this.failure = null;
     this.notice = '';
-    this.bundle = null;
   }
 
   private readonly apiBase = location.origin;
@@ -137,10 +133,12 @@ export class StudioApp extends LitElement {
   override connectedCallback(): void {
     super.connectedCallback();
     addEventListener('pagehide', this.leave);
+    addEventListener('message', this.fitFrame);
   }
 
   override disconnectedCallback(): void {
     removeEventListener('pagehide', this.leave);
+    removeEventListener('message', this.fitFrame);
     super.disconnectedCallback();
   }
 
@@ -345,49 +343,75 @@ export class StudioApp extends LitElement {
     return this.origins.map((one) => one.origin);
   }
 
-  /** The element under preview: made again only for another element or key, so edits keep its state. */
-  private preview: (HTMLElement & { settings?: unknown }) | null = null;
+  /**
+   * The element under preview, or the frame that shows a third party's: made again only for another element
+   * or key, so edits keep its state.
+   */
+  private preview: (HTMLElement & { settings?: unknown }) | HTMLIFrameElement | null = null;
+  /** Why this element has no preview, where it cannot have one. */
+  private previewRefusal = '';
 
   protected override willUpdate(changed: PropertyValues<this>): void {
-    if (changed.has('tag') || changed.has('previewKey') || changed.has('bundle')) {
+    if (changed.has('tag') || changed.has('previewKey')) {
       const element = this.elements().find((one) => one.tag === this.tag);
-      const defined = element && customElements.get(element.tag);
-      this.preview =
-        element && defined && this.previewKey
-          ? previewElement(element, this.versions[this.moduleId]!.manifest.type, this.connection())
-          : null;
-      if (element && !defined) this.loadBundle(element);
+      const moduleType = this.versions[this.moduleId]?.manifest.type;
+      this.preview = null;
+      this.previewRefusal = '';
+      if (element && moduleType && this.previewKey) {
+        this.preview = customElements.get(element.tag)
+          ? previewElement(element, moduleType, this.connection())
+          : this.framedPreview(element, moduleType, this.previewKey.secret);
+      }
     }
     // The edited settings go in as a property: each edit shows at once, nothing is saved yet.
-    if (this.preview) this.preview.settings = { ...this.settings };
+    if (this.preview && !(this.preview instanceof HTMLIFrameElement)) this.preview.settings = { ...this.settings };
   }
 
   /**
-   * Loads the bundle of an element the studio does not carry itself (every first-party one it does), as the
-   * loader would on a site: a module script from the platform, checked against its integrity hash.
+   * A third party's element, which this page does not carry, is previewed in the iframe embed: on the site's
+   * frame origin, where its code reaches nothing of the studio's (not the session, not the API as this user).
+   * Edits are posted to the frame. A screen for signed-in users is not previewed: it would need the session.
    */
-  private loadBundle(element: ManifestElement): void {
-    if (this.bundle?.tag === element.tag) return;
-    const file = this.versions[this.moduleId]?.files.find((one) => one.path === element.entry);
-    if (!file) {
-      this.bundle = { tag: element.tag, status: 'failed' };
-      return;
+  private framedPreview(
+    element: ManifestElement,
+    moduleType: ModuleVersion['manifest']['type'],
+    key: string,
+  ): HTMLIFrameElement | null {
+    const origin = this.frameOrigin();
+    if (audienceOf(element, moduleType) === 'users') {
+      this.previewRefusal = `<${element.tag}> is a third party's screen for signed-in users: previewing it here would hand it your session.`;
+      return null;
     }
-    this.bundle = { tag: element.tag, status: 'loading' };
-    const script = document.createElement('script');
-    // From this page's own origin, which its CSP allows: the API serves both.
-    Object.assign(script, {
-      type: 'module',
-      src: new URL(new URL(file.url).pathname, this.apiBase).href,
-      integrity: file.integrity,
-      crossOrigin: 'anonymous',
-    });
-    const settle = (status: 'ready' | 'failed') => {
-      if (this.bundle?.tag === element.tag) this.bundle = { tag: element.tag, status };
-    };
-    script.addEventListener('error', () => settle('failed'));
-    void customElements.whenDefined(element.tag).then(() => settle('ready'));
-    document.head.append(script);
+    if (!origin) {
+      this.previewRefusal = `<${element.tag}> is a third party's: it is previewed in the iframe embed, on an origin of its own, and this platform serves none (FRAME_URL is not set).`;
+      return null;
+    }
+    const frame = document.createElement('iframe');
+    frame.src = `${origin}/v1/frame/${key}.html?element=${encodeURIComponent(element.tag)}`;
+    frame.title = `Preview of <${element.tag}>`;
+    frame.addEventListener('load', () => this.postToFrame());
+    return frame;
+  }
+
+  /** The edited settings and theme, to the framed preview (its page applies them; nothing else is sent). */
+  private postToFrame(): void {
+    const origin = this.frameOrigin();
+    if (!(this.preview instanceof HTMLIFrameElement) || !origin) return;
+    const message = { type: 'dramac:preview', settings: { ...this.settings }, tokens: { ...this.tokens } };
+    this.preview.contentWindow?.postMessage(message, origin);
+  }
+
+  /** The framed preview says how tall it is, as it does to the loader on a site. */
+  private readonly fitFrame = (event: MessageEvent) => {
+    const frame = this.preview;
+    if (!(frame instanceof HTMLIFrameElement) || event.source !== frame.contentWindow) return;
+    const { type, height } = (event.data ?? {}) as { type?: unknown; height?: unknown };
+    if (type === 'dramac:resize' && typeof height === 'number') frame.style.height = `${Math.ceil(height)}px`;
+  };
+
+  /** The origin of this site's iframe pages (FRAME_URL with the site's id), or null where none is set. */
+  private frameOrigin(): string | null {
+    return this.frameUrl ? this.frameUrl.replace('*', this.siteId.replaceAll('-', '')) : null;
   }
 
   private connection() {
@@ -395,6 +419,7 @@ export class StudioApp extends LitElement {
   }
 
   protected override updated(): void {
+    this.postToFrame();
     // Theme tokens go on the preview's wrapper as custom properties, through the CSSOM: a style attribute
     // (what lit's styleMap writes first) is inline style, which the page's CSP refuses.
     const wrapper = this.renderRoot.querySelector<HTMLElement>('[data-preview]');
@@ -613,10 +638,9 @@ export class StudioApp extends LitElement {
           Allow previews from the studio
         </button>`;
     }
-    if (this.bundle?.tag === this.tag && this.bundle.status === 'failed') {
-      return html`<p class="failure" role="alert">
-        The element <code>&lt;${this.tag}&gt;</code> could not be loaded from its module’s bundle, so it cannot be
-        previewed here. Its settings can still be edited and saved.
+    if (this.previewRefusal) {
+      return html`<p class="muted" data-preview-refusal>
+        ${this.previewRefusal} Its settings can still be edited and saved.
       </p>`;
     }
     if (!this.preview) return html`<p class="muted">Preparing the preview…</p>`;
@@ -629,7 +653,7 @@ export class StudioApp extends LitElement {
       apiBase: this.apiBase,
       key: this.embedKey,
       tag: this.tag,
-      frameOrigin: this.frameUrl ? this.frameUrl.replace('*', this.siteId.replaceAll('-', '')) : null,
+      frameOrigin: this.frameOrigin(),
       npmEntry: NPM_ENTRIES[this.tag] ?? null,
     });
     return html`<h2>Put it on the site</h2>
@@ -807,11 +831,14 @@ function previewElement(
   const preview = document.createElement(element.tag) as HTMLElement & { token?: string };
   preview.setAttribute('api-base', connection.apiBase);
   preview.setAttribute('site-id', connection.siteId);
-  const audience = element.audience ?? (moduleType === 'widget' ? 'visitors' : 'users');
-  if (audience === 'users') preview.token = connection.token;
+  if (audienceOf(element, moduleType) === 'users') preview.token = connection.token;
   else preview.setAttribute('key', connection.key);
   return preview;
 }
+
+/** Whom an element is for, as the manifest says or its module's type implies (the platform's rule). */
+const audienceOf = (element: ManifestElement, moduleType: ModuleVersion['manifest']['type']) =>
+  element.audience ?? (moduleType === 'widget' ? 'visitors' : 'users');
 
 customElements.define('studio-app', StudioApp);
 

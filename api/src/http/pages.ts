@@ -123,9 +123,11 @@ export function pages(options: {
   const studioPage = fs
     .readFileSync(path.join(studioDir, 'index.html'), 'utf8')
     .replaceAll('%DRAMAC_FRAME_URL%', options.frameUrl ?? '');
+  // Its only frames are the previews of third parties' elements, in the iframe embed's origins.
+  const studioFrames = options.frameUrl ? `; frame-src ${options.frameUrl}` : '';
   router.get('/studio', (_req, res) => {
     res
-      .set('Content-Security-Policy', `${STRICT_CSP}; connect-src 'self'; frame-ancestors 'none'`)
+      .set('Content-Security-Policy', `${STRICT_CSP}; connect-src 'self'; frame-ancestors 'none'${studioFrames}`)
       .type('html')
       .send(studioPage);
   });

@@ -249,20 +249,28 @@ export class StudioApp extends LitElement {
     this.theme = theme;
     this.tokens = { ...theme.tokens };
     this.origins = origins.data;
+    // The first module opens now: the form is there while the preview key is made, and a module picked
+    // meanwhile stays picked.
+    const first = active[0];
+    if (first) this.openModule(first.module_id);
     const key = await dataOf(
       this.api.POST('/v1/keys', { body: { type: 'publishable', name: 'Agency studio preview', site_id: siteId } }),
     );
+    // Another site opened while the key was made: this one's is of no more use.
+    if (this.siteId !== siteId) return this.deleteKey(key.id, false);
     this.previewKey = { id: key.id, secret: key.secret ?? '' };
-    const first = active[0];
-    if (first) this.openModule(first.module_id);
   }
 
   /** The preview key lives as long as the site is open here; on leaving the page the request outlives it. */
   private async revokePreviewKey(leavingPage: boolean): Promise<void> {
     const key = this.previewKey;
-    if (!key || !this.token) return;
     this.previewKey = null;
-    await fetch(`${this.apiBase}/v1/keys/${key.id}`, {
+    if (key) await this.deleteKey(key.id, leavingPage);
+  }
+
+  private async deleteKey(id: string, leavingPage: boolean): Promise<void> {
+    if (!this.token) return;
+    await fetch(`${this.apiBase}/v1/keys/${id}`, {
       method: 'DELETE',
       headers: { Authorization: `Bearer ${this.token}` },
       keepalive: leavingPage,

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import compression from 'compression';
 import express, { type Express } from 'express';
 import * as OpenApiValidator from 'express-openapi-validator';
@@ -133,15 +133,7 @@ export function createApp(options: AppOptions): { app: Express; lifecycle: Lifec
   app.post('/v1/modules', express.json({ limit: PUBLISH_BODY_LIMIT, type: json }));
   app.use(express.json({ limit: BODY_LIMIT, type: json }));
   app.use(bodyShape);
-  app.use(
-    OpenApiValidator.middleware({
-      apiSpec: structuredClone(spec) as never,
-      validateRequests: { allowUnknownQueryParameters: false },
-      validateResponses: options.validateResponses,
-      validateSecurity: false,
-      validateFormats: true,
-    }),
-  );
+  app.use(contractValidation(spec, options.validateResponses));
   app.get('/healthz', health.getHealth);
   app.get('/readyz', health.getReadiness);
   app.use(
@@ -160,4 +152,32 @@ export function createApp(options: AppOptions): { app: Express; lifecycle: Lifec
   app.use(corsOnErrors(knex, operations, options.frameUrl));
   app.use(errorHandler);
   return { app, lifecycle };
+}
+
+type ValidatorHandlers = ReturnType<typeof OpenApiValidator.middleware>;
+const validators = new Map<string, ValidatorHandlers>();
+
+/**
+ * Requests (and, in tests, responses) checked against the contract. express-openapi-validator preprocesses
+ * the whole document, then compiles a route's schemas on its first request: half a second of every start, and
+ * more per route, for each of the dozens of platforms a test run starts in one process. Their documents differ
+ * only in the security schemes (the OAuth flows' absolute URLs), which are not checked here, so a process
+ * makes the validators once per document less those, and its apps share them.
+ */
+function contractValidation(spec: OpenApiDocument, validateResponses: boolean): ValidatorHandlers {
+  const checked = { ...spec, components: { ...spec.components, securitySchemes: undefined } };
+  const key = `${validateResponses} ${createHash('sha256').update(JSON.stringify(checked)).digest('base64')}`;
+  let made = validators.get(key);
+  if (!made) {
+    made = OpenApiValidator.middleware({
+      // It writes into the document it is given.
+      apiSpec: structuredClone(spec) as never,
+      validateRequests: { allowUnknownQueryParameters: false },
+      validateResponses,
+      validateSecurity: false,
+      validateFormats: true,
+    });
+    validators.set(key, made);
+  }
+  return made;
 }

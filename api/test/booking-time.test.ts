@@ -1,4 +1,5 @@
-import { describe, expect, it } from 'vitest';
+import { Settings } from 'luxon';
+import { afterEach, describe, expect, it } from 'vitest';
 import { localDays, workingTime, type StaffSchedule } from '../src/modules/booking/time.js';
 
 // What the API tests cannot reach: dates long past (the booking window starts today).
@@ -46,6 +47,24 @@ describe('a date a zone skips altogether', () => {
       ['2011-12-29', 24],
       ['2011-12-30', 0],
       ['2011-12-31', 24],
+    ]);
+  });
+});
+
+describe('a midnight that happens twice', () => {
+  afterEach(() => {
+    Settings.now = () => Date.now();
+  });
+
+  // Havana falls back from 01:00 to 00:00 on Sunday 1 November 2026: its midnight comes at 04:00 and 05:00 UTC.
+  it('starts the day at the first, where the day before ends, whatever the season it is asked in', () => {
+    // Luxon reads an ambiguous wall-clock time by the offset of the season it is asked in: ask in winter.
+    Settings.now = () => Date.UTC(2026, 11, 15);
+    const days = localDays('2026-10-31', '2026-11-02', 'America/Havana');
+    expect(days.map((day) => [day.date, new Date(day.start).toISOString(), (day.end - day.start) / HOUR])).toEqual([
+      ['2026-10-31', '2026-10-31T04:00:00.000Z', 24],
+      ['2026-11-01', '2026-11-01T04:00:00.000Z', 25],
+      ['2026-11-02', '2026-11-02T05:00:00.000Z', 24],
     ]);
   });
 });

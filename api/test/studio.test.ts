@@ -146,6 +146,7 @@ describe('the agency studio at /studio', { timeout: 120_000 }, () => {
     const frame = page.locator('[data-preview] iframe');
     await frame.waitFor({ timeout: FIRST_RENDER_MS });
     expect(new URL((await frame.getAttribute('src'))!).host).toMatch(/^[0-9a-f]{32}\.frames\.localhost:\d+$/);
+    expect(await frame.getAttribute('sandbox')).not.toContain('allow-top-navigation');
     const faq = frame.contentFrame().locator('acme-faq');
     await faq.getByText('Do you bake on Sundays?').waitFor({ timeout: FIRST_RENDER_MS });
     expect(await page.evaluate(() => customElements.get('acme-faq') === undefined)).toBe(true);

@@ -24,6 +24,9 @@ addEventListener('message', (event: MessageEvent) => {
   if (element && typeof data.settings === 'object' && data.settings !== null) element.settings = data.settings;
   const tokens = typeof data.tokens === 'object' && data.tokens !== null ? data.tokens : {};
   for (const [name, value] of Object.entries(tokens)) {
-    if (name.startsWith('--dm-') && typeof value === 'string') document.documentElement.style.setProperty(name, value);
+    // A cleared token is the element's default (`initial`), as Save will make it, not the site's saved one.
+    if (name.startsWith('--dm-') && typeof value === 'string') {
+      document.documentElement.style.setProperty(name, value || 'initial');
+    }
   }
 });

@@ -397,6 +397,9 @@ export class StudioApp extends LitElement {
     const frame = document.createElement('iframe');
     frame.src = `${origin}/v1/frame/${key}.html?element=${encodeURIComponent(element.tag)}`;
     frame.title = `Preview of <${element.tag}>`;
+    // Its own origin keeps it out of the studio; the sandbox keeps it from navigating the studio away (to a
+    // look-alike sign-in page, say): no top navigation.
+    frame.setAttribute('sandbox', 'allow-scripts allow-same-origin allow-forms allow-popups');
     frame.addEventListener('load', () => this.postToFrame());
     return frame;
   }

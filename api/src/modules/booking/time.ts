@@ -114,7 +114,12 @@ function zoneDay(zone: string, date: string): ZoneDay {
   let known = zoneDays.get(key);
   if (!known) {
     // Each day from its own midnight (`startOf`): where a zone skips midnight, that one day starts at 01:00.
-    const day = DateTime.fromISO(date, { zone }).startOf('day');
+    // Reached from the day before, as the next day's start is: where midnight happens twice (Havana falls back
+    // from 01:00 to 00:00), the first one, whatever the season now, so that each day ends where the next begins.
+    // (A date before that the zone skipped lands on this one already.)
+    const previous = addDays(date, -1);
+    const before = DateTime.fromISO(previous, { zone }).startOf('day');
+    const day = before.toISODate() === previous ? before.plus({ days: 1 }).startOf('day') : before;
     const next = day.plus({ days: 1 }).startOf('day');
     // A date the zone skips altogether (Samoa's 30 December 2011) lands on the next one: it lasts no time.
     const skipped = day.toISODate() !== date;

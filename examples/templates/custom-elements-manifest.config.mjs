@@ -10,5 +10,7 @@ export default {
   exclude: ['examples/templates/*/src/*.stories.ts'],
   outdir: 'examples/templates/dist',
   litelement: true,
+  // The manifest is Storybook's to read, not the root package's to publish: leave package.json alone.
+  packagejson: false,
   plugins: [litStateIsNotAnAttribute()],
 };
